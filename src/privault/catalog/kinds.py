@@ -1,0 +1,169 @@
+"""Value kinds: how a field's values are validated, stored and matched.
+
+Each kind turns raw input into the canonical stored form (``canonical``) or raises
+``InvalidInput`` -- whose message never repeats the value, because the value is
+customer data.  ``match_key`` is the normalised form that blind indexes and the
+egress scanner's exact match hash: e-mails case-folded, phones in E.164, IBANs
+compact, names case-folded with single spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+
+from privault.errors import N_, InvalidInput
+
+KindName = Literal[
+    "email", "phone", "iban", "date", "name", "text", "customer_number", "national_id", "country"
+]
+KINDS: Final[tuple[KindName, ...]] = (
+    "email", "phone", "iban", "date", "name", "text", "customer_number", "national_id", "country",
+)
+DEFAULT_PHONE_REGIONS: Final[tuple[str, ...]] = ("CZ", "PK", "GB", "US", "DE")
+MAX_VALUE_LENGTH: Final[int] = 1000
+
+_SPACES = re.compile(r"\s+")
+_CUSTOMER_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{2,39}$")
+_NATIONAL_ID = re.compile(r"^[A-Z0-9]{4,20}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CZECH_DATE = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})$")
+
+
+def _clean_text(raw: str) -> str:
+    text = unicodedata.normalize("NFC", raw)
+    text = _SPACES.sub(" ", text).strip()
+    if not text:
+        raise InvalidInput(N_("The value is empty."))
+    if len(text) > MAX_VALUE_LENGTH:
+        raise InvalidInput(N_("The value is longer than %(limit)s characters."), limit=MAX_VALUE_LENGTH)
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidInput(N_("The value contains control characters."))
+    return text
+
+
+def canonical_email(raw: str) -> str:
+    text = _clean_text(raw)
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput(N_("Not a valid e-mail address.")) from None
+    return str(result.normalized)
+
+
+def canonical_phone(raw: str, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str:
+    """E.164 (``+420602123456``).  Numbers without ``+`` are tried in each region in turn."""
+    text = _clean_text(raw).translate(_EASTERN_DIGITS)
+    candidates: Sequence[str | None] = [None] if text.startswith(("+", "00")) else regions
+    for region in candidates:
+        number_text = "+" + text[2:] if text.startswith("00") else text
+        try:
+            number = phonenumbers.parse(number_text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise InvalidInput(N_("Not a valid phone number."))
+
+
+# Arabic-Indic (U+0660..) and Extended Arabic-Indic / Urdu (U+06F0..) digits to ASCII.
+_EASTERN_DIGITS: Final[dict[int, int]] = {
+    **{0x0660 + i: 0x30 + i for i in range(10)},
+    **{0x06F0 + i: 0x30 + i for i in range(10)},
+}
+
+
+def canonical_iban(raw: str) -> str:
+    try:
+        return str(stdnum_iban.validate(_clean_text(raw)))
+    except StdnumError:
+        raise InvalidInput(N_("Not a valid IBAN (the check digits do not match).")) from None
+
+
+def canonical_date(raw: str) -> str:
+    """ISO 8601 (``1985-04-23``); also accepts the Czech ``23. 4. 1985``."""
+    text = _clean_text(raw)
+    czech = _CZECH_DATE.match(text)
+    try:
+        if czech:
+            day, month, year = (int(g) for g in czech.groups())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(N_("Not a valid date (expected YYYY-MM-DD).")) from None
+    if not 1900 <= parsed.year <= 2100:
+        raise InvalidInput(N_("Not a valid date (expected YYYY-MM-DD)."))
+    return parsed.isoformat()
+
+
+def canonical_name(raw: str) -> str:
+    text = _clean_text(raw)
+    if any(ch.isdigit() for ch in text):
+        raise InvalidInput(N_("A name must not contain digits."))
+    return text
+
+
+def canonical_customer_number(raw: str) -> str:
+    text = _clean_text(raw).upper().replace(" ", "")
+    if not _CUSTOMER_NUMBER.match(text):
+        raise InvalidInput(N_("Not a valid customer number (3-40 letters, digits, '-' or '/')."))
+    return text
+
+
+def canonical_national_id(raw: str) -> str:
+    text = re.sub(r"[\s\-/]", "", _clean_text(raw)).upper()
+    if not _NATIONAL_ID.match(text):
+        raise InvalidInput(N_("Not a valid national identification number."))
+    return text
+
+
+def canonical_country(raw: str) -> str:
+    text = _clean_text(raw).upper()
+    if not _COUNTRY.match(text):
+        raise InvalidInput(N_("Not a valid country code (expected two letters, e.g. CZ)."))
+    return text
+
+
+def match_key(kind: KindName, canonical: str) -> str:
+    """The normalised form hashed by blind indexes and by the scanner's exact match."""
+    if kind in ("email", "name", "text"):
+        return _SPACES.sub(" ", unicodedata.normalize("NFKC", canonical).casefold()).strip()
+    return canonical
+
+
+@dataclass(frozen=True, slots=True)
+class ValueKind:
+    name: KindName
+    canonical: Callable[[str], str]
+
+
+_REGISTRY: Final[dict[KindName, Callable[[str], str]]] = {
+    "email": canonical_email,
+    "phone": canonical_phone,
+    "iban": canonical_iban,
+    "date": canonical_date,
+    "name": canonical_name,
+    "text": _clean_text,
+    "customer_number": canonical_customer_number,
+    "national_id": canonical_national_id,
+    "country": canonical_country,
+}
+
+
+def canonical(kind: KindName, raw: str, phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str:
+    """Validate ``raw`` as ``kind`` and return its canonical stored form."""
+    if not isinstance(raw, str):
+        raise InvalidInput(N_("The value must be text."))
+    if kind == "phone":
+        return canonical_phone(raw, phone_regions)
+    return _REGISTRY[kind](raw)

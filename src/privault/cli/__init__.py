@@ -1,0 +1,1 @@
+"""The ``privault`` command line: a thin shell over the library (DESIGN.md §5)."""

@@ -1,0 +1,65 @@
+"""The root ``privault`` command and its error boundary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from click.exceptions import ClickException, Exit
+from sqlalchemy.exc import SQLAlchemyError
+
+from privault.cli.context import CliState, stderr
+from privault.errors import PrivaultError
+
+app = typer.Typer(
+    name="privault",
+    help="privault: customer-data privacy vault and guard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(
+        None, "--home", envvar="PRIVAULT_HOME", help="Data directory (default ~/.privault)."
+    ),
+) -> None:
+    ctx.obj = CliState(home=home)
+
+
+def _register() -> None:
+    """Sub-command groups; imported here so each slice owns its own CLI module."""
+    from privault.cli import admin, customers, keys
+
+    admin.register(app)
+    app.add_typer(customers.app, name="customers", help="Customer records.")
+    app.add_typer(keys.app, name="keys", help="Master keys: rotate and retire.")
+
+
+def main() -> None:
+    """Entry point: one line per error, exit 1 (or 2 for bad input), never a traceback."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except Exit as exc:
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PrivaultError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(2 if exc.http_status < 500 else 1)
+    except SQLAlchemyError as exc:
+        stderr.print(f"[bold red]error:[/] database error ({type(exc).__name__}); "
+                     "is the database reachable and initialised ('privault init')?", markup=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)
+    except typer.Abort:
+        stderr.print("aborted")
+        sys.exit(1)

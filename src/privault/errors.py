@@ -1,0 +1,112 @@
+"""The one exception hierarchy of privault.
+
+    PrivaultError                 every error privault raises on purpose
+    ├── ConfigError               settings, key files, policy or catalog files are wrong
+    ├── InvalidInput              a caller sent something malformed (4xx)
+    │   └── UnknownKey            a taxonomy, field, purpose, role... key that does not exist
+    ├── NotFound                  the thing asked for does not exist (404)
+    ├── Conflict                  it exists already, or was changed concurrently (409)
+    ├── CryptoError               key material unavailable or unusable
+    │   └── DecryptionError       opaque: tampered, moved, or wrong key, never says which
+    ├── AccessDenied              a policy decision said no; carries the decision (403)
+    ├── InvalidTransition         a state machine was asked for a move it does not allow
+    └── StoreError                the database could not do what was needed (fail closed)
+
+Every error carries a stable machine ``code`` and an English message *template*
+(a gettext msgid) with parameters, so that the delivery layer can render it in the
+caller's language.  Parameters must never contain customer data: identifiers,
+counts, field names and line numbers only.  No web imports here (STYLE.md #3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it (gettext convention)."""
+    return message
+
+
+class PrivaultError(Exception):
+    """Base class.  ``template`` is an English gettext msgid with ``%(name)s`` fields."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: Mapping[str, Any] = params
+        super().__init__(self.render(template))
+
+    def render(self, template: str) -> str:
+        try:
+            return template % self.params if self.params else template
+        except (KeyError, ValueError, TypeError):
+            return template
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (en, cs, ur), falling back to English."""
+        from privault.i18n import translator  # late: errors must stay import-light
+
+        return self.render(translator(lang).gettext(self.template))
+
+
+class ConfigError(PrivaultError):
+    code = "config_error"
+    http_status = 500
+
+
+class InvalidInput(PrivaultError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class UnknownKey(InvalidInput):
+    code = "unknown_key"
+
+
+class NotFound(PrivaultError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(PrivaultError):
+    code = "conflict"
+    http_status = 409
+
+
+class CryptoError(PrivaultError):
+    code = "crypto_error"
+    http_status = 500
+
+
+class DecryptionError(CryptoError):
+    """Raised for every decryption failure, whatever the cause, with the same message."""
+
+    code = "decryption_failed"
+
+    def __init__(self) -> None:
+        super().__init__(N_("The value could not be decrypted."))
+
+
+class AccessDenied(PrivaultError):
+    """A decision said no.  ``decision`` is the policy engine's Decision object."""
+
+    code = "access_denied"
+    http_status = 403
+
+    def __init__(self, decision: object, template: str | None = None, /, **params: Any) -> None:
+        self.decision = decision
+        super().__init__(template or N_("Access denied by policy."), **params)
+
+
+class InvalidTransition(PrivaultError):
+    code = "invalid_transition"
+    http_status = 409
+
+
+class StoreError(PrivaultError):
+    code = "store_error"
+    http_status = 503
