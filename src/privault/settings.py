@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     )
     key_file: Path | None = Field(default=None, description="Defaults to HOME/keys.json.")
     policy_path: Path | None = Field(default=None, description="Policy YAML file or directory.")
+    fields_path: Path | None = Field(
+        default=None, description="Customer field definitions (YAML); defaults to the shipped set."
+    )
     taxonomy_extensions: tuple[Path, ...] = Field(
         default=(), description="Extra taxonomy YAML files with the organisation's own keys."
     )
@@ -37,7 +40,7 @@ class Settings(BaseSettings):
         description="Regions tried, in order, for phone numbers written without +country.",
     )
 
-    @field_validator("home", "key_file", "policy_path", mode="after")
+    @field_validator("home", "key_file", "policy_path", "fields_path", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

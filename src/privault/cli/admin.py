@@ -1,0 +1,184 @@
+"""``privault init``, ``upgrade``, ``demo`` and ``fields``: setting a vault up and looking at it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from privault.catalog.verifications import record_verification
+from privault.cli.context import JsonOption, emit, settings
+from privault.cli.progress import bytes_progress
+from privault.crypto import create_key_file
+from privault.customers.importer import import_csv
+from privault.demo.generator import write_csv
+from privault.errors import N_, ConfigError, InvalidInput
+from privault.runtime import open_vault
+from privault.settings import Settings
+from privault.store import make_engine, upgrade
+from privault.store.migrate import current_revision
+
+fields_app = typer.Typer(no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("upgrade")(upgrade_command)
+    app.command("demo")(demo)
+    app.add_typer(fields_app, name="fields", help="Customer fields and their classification (R5).")
+
+
+def _initialise(config: Settings) -> dict[str, Any]:
+    created_key = False
+    if config.key_provider == "file":
+        if config.effective_key_file.exists():
+            raise ConfigError(
+                N_("A key file already exists at %(path)s; this vault is initialised. "
+                   "Use 'privault upgrade' to migrate the schema."),
+                path=str(config.effective_key_file),
+            )
+        create_key_file(config.effective_key_file)
+        created_key = True
+    engine = make_engine(config)
+    try:
+        revision = upgrade(engine)
+    finally:
+        engine.dispose()
+    return {
+        "home": str(config.home),
+        "database": "sqlite" if config.is_sqlite else "postgresql",
+        "key_file": str(config.effective_key_file) if created_key else None,
+        "schema_revision": revision,
+    }
+
+
+def init(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """Create the data directory, a new key file (owner-only) and the database schema."""
+    result = _initialise(settings(ctx))
+
+    def render(out: Console) -> None:
+        out.print(f"Initialised privault in {result['home']} ({result['database']}).")
+        if result["key_file"]:
+            out.print(f"Key file: {result['key_file']} (mode 600 -- back it up separately).")
+
+    emit(result, as_json, render)
+
+
+def upgrade_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """Apply pending database migrations."""
+    config = settings(ctx)
+    engine = make_engine(config)
+    try:
+        before = current_revision(engine)
+        after = upgrade(engine)
+    finally:
+        engine.dispose()
+    result = {"from_revision": before, "to_revision": after}
+    emit(result, as_json, lambda out: out.print(f"Schema at revision {after} (was {before})."))
+
+
+def demo(
+    ctx: typer.Context,
+    customers: int = typer.Option(3000, "--customers", min=1, max=2_000_000, help="How many."),
+    seed: int = typer.Option(2026, "--seed", help="Random seed (same seed, same data)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Initialise a vault if needed and load a generated demo data set into it."""
+    config = settings(ctx)
+    if not (config.key_provider == "file" and config.effective_key_file.exists()):
+        _initialise(config)
+    vault = open_vault(config)
+    try:
+        if vault.customers.count() > 0:
+            raise ConfigError(
+                N_("This vault already holds customers; use a fresh --home for the demo.")
+            )
+        demo_dir = config.home / "demo"
+        demo_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        csv_path = write_csv(demo_dir / "customers.csv", customers, seed)
+        with bytes_progress(csv_path.stat().st_size, "Importing demo customers", quiet=as_json) as tick:
+            report = import_csv(
+                vault.customers, csv_path, collected_for=["essential.service"], progress=tick
+            )
+        csv_path.unlink()  # the plaintext copy is not kept: the vault holds the data now
+        result = {
+            "home": str(config.home),
+            "customers": vault.customers.count(),
+            "imported": report.accepted,
+            "rejected": report.rejected,
+            "fields": list(vault.catalog.names),
+        }
+    finally:
+        vault.close()
+
+    def render(out: Console) -> None:
+        out.print(f"[bold]privault demo[/] in {result['home']}")
+        out.print(f"{result['customers']} customers stored, every field sealed with its "
+                  "customer's own key; searchable fields have blind indexes.")
+        out.print("Try: privault customers count | privault fields list | privault keys status")
+
+    emit(result, as_json, render)
+
+
+@fields_app.command("list")
+def fields_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """The customer fields: category, kind, collection purposes, searchable, classification."""
+    vault = open_vault(settings(ctx))
+    try:
+        rows = [
+            {
+                "name": f.name,
+                "category": f.category,
+                "kind": f.kind,
+                "collected_for": list(f.collected_for),
+                "searchable": f.searchable,
+                "classification": f.classification,
+                "verified_by": f.verification.verified_by if f.verification else None,
+                "verified_at": f.verification.verified_at.isoformat() if f.verification else None,
+            }
+            for f in vault.catalog
+        ]
+    finally:
+        vault.close()
+
+    def render(out: Console) -> None:
+        table = Table("field", "category", "collected for", "searchable", "classification")
+        for r in rows:
+            table.add_row(
+                r["name"], r["category"], ", ".join(r["collected_for"]),
+                "yes" if r["searchable"] else "", r["classification"],
+            )
+        out.print(table)
+
+    emit(rows, as_json, render)
+
+
+@fields_app.command("verify")
+def fields_verify(
+    ctx: typer.Context,
+    field: str = typer.Argument(..., help="Field name."),
+    classification: str = typer.Option(..., "--classification", help="public or confidential."),
+    verified_by: str = typer.Option(..., "--by", help="Who verified it."),
+    reason: str = typer.Option(..., "--reason", help="Why (at least 10 characters)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Record a verification of a field's classification (R5): who, when, why."""
+    if classification not in ("public", "confidential"):
+        raise InvalidInput(N_("Classification must be 'confidential' or 'public'."))
+    vault = open_vault(settings(ctx))
+    try:
+        verification = record_verification(
+            vault.engine, vault.catalog, vault.clock, field=field,
+            classification="public" if classification == "public" else "confidential",
+            verified_by=verified_by, reason=reason,
+        )
+    finally:
+        vault.close()
+    result = {"field": field, "classification": verification.classification,
+              "verified_by": verification.verified_by,
+              "verified_at": verification.verified_at.isoformat(), "reason": verification.reason}
+    emit(result, as_json, lambda out: out.print(f"{field} is now {classification} (recorded)."))
+
+

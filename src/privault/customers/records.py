@@ -1,0 +1,135 @@
+"""Turning raw values into what the store keeps: validated, sealed, blind-indexed.
+
+Pure apart from the keyring: no database here, so creation, update and import share
+one path and a row is either wholly valid or not written at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from privault.catalog.fields import FieldCatalog
+from privault.catalog.kinds import canonical, match_key
+from privault.crypto import DataKey, Keyring
+from privault.errors import N_, InvalidInput, PrivaultError
+from privault.i18n import LANGUAGES, parse_language
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """Why one value was rejected: the field and a message that never repeats the value."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    customer_id: str
+    public_id: str
+    language: str
+    wrapped_key: bytes
+    key_version: int
+    values: tuple[tuple[str, bytes], ...]
+    indexes: tuple[tuple[str, bytes], ...]
+
+
+class RecordRejected(InvalidInput):
+    """Some values of a record are invalid; ``problems`` says which and why."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(
+            N_("The record has %(count)s invalid value(s): %(details)s"),
+            count=len(self.problems),
+            details="; ".join(f"{p.field}: {p.message}" for p in self.problems),
+        )
+
+
+def new_customer_ids() -> tuple[str, str]:
+    """An internal id and a pseudonymous public id, unrelated to each other."""
+    return uuid.uuid4().hex, "cus_" + secrets.token_hex(8)
+
+
+def canonical_values(
+    catalog: FieldCatalog, raw: Mapping[str, str | None], phone_regions: Sequence[str]
+) -> dict[str, str | None]:
+    """Validate every value by its field's kind; empty strings mean "no value".
+
+    Raises ``RecordRejected`` listing every problem at once, never the values themselves.
+    """
+    result: dict[str, str | None] = {}
+    problems: list[FieldProblem] = []
+    for name, value in raw.items():
+        definition = catalog.fields.get(name)
+        if definition is None:
+            problems.append(FieldProblem(name, "unknown field"))
+            continue
+        if value is None or value.strip() == "":
+            result[name] = None
+            continue
+        try:
+            result[name] = canonical(definition.kind, value, phone_regions)
+        except PrivaultError as exc:
+            problems.append(FieldProblem(name, str(exc)))
+    if problems:
+        raise RecordRejected(problems)
+    return result
+
+
+def seal_values(
+    keyring: Keyring, data_key: DataKey, customer_id: str, values: Mapping[str, str | None]
+) -> tuple[tuple[str, bytes], ...]:
+    return tuple(
+        (name, keyring.seal(data_key, customer_id, name, value))
+        for name, value in values.items()
+        if value is not None
+    )
+
+
+def blind_indexes(
+    keyring: Keyring, catalog: FieldCatalog, values: Mapping[str, str | None]
+) -> tuple[tuple[str, bytes], ...]:
+    """Blind indexes for the searchable fields present, and for derived indexes whose
+    sources are all present (``full_name`` = first and last name)."""
+    out: list[tuple[str, bytes]] = []
+    for name, value in values.items():
+        definition = catalog.fields[name]
+        if value is not None and definition.searchable:
+            out.append((name, keyring.blind_index(definition.kind, match_key(definition.kind, value))))
+    for derived in catalog.derived_indexes:
+        parts = [values.get(source) for source in derived.sources]
+        if all(parts):
+            kind = catalog.fields[derived.sources[0]].kind
+            joined = " ".join(p for p in parts if p)
+            out.append((derived.name, keyring.blind_index(kind, match_key(kind, joined))))
+    return tuple(out)
+
+
+def prepare_new(
+    keyring: Keyring,
+    catalog: FieldCatalog,
+    raw: Mapping[str, str | None],
+    *,
+    language: str | None,
+    phone_regions: Sequence[str],
+) -> PreparedRecord:
+    if language and language.strip().lower() not in LANGUAGES:
+        raise RecordRejected([FieldProblem("language", "expected one of en, cs, ur")])
+    values = canonical_values(catalog, raw, phone_regions)
+    if not any(v is not None for v in values.values()):
+        raise RecordRejected([FieldProblem("*", "the record has no values")])
+    customer_id, public_id = new_customer_ids()
+    data_key, wrapped = keyring.new_data_key(customer_id)
+    return PreparedRecord(
+        customer_id=customer_id,
+        public_id=public_id,
+        language=parse_language(language),
+        wrapped_key=wrapped,
+        key_version=keyring.active_version,
+        values=seal_values(keyring, data_key, customer_id, values),
+        indexes=blind_indexes(keyring, catalog, values),
+    )

@@ -1,0 +1,307 @@
+"""The customer store: create, update, fetch, find, list, count, destroy a data key.
+
+``fetch``/``fetch_many`` return plaintext and are for the library's own use: the access
+gate is the only caller outside this slice allowed to turn them into output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from privault.catalog.fields import FieldCatalog
+from privault.catalog.kinds import canonical, match_key
+from privault.clock import Clock
+from privault.crypto import DataKey, Keyring
+from privault.customers.records import (
+    PreparedRecord,
+    blind_indexes,
+    canonical_values,
+    prepare_new,
+    seal_values,
+)
+from privault.errors import N_, Conflict, InvalidInput, NotFound
+from privault.store.db import session_scope
+from privault.store.tables import BlindIndex, Customer, CustomerValue
+
+CUSTOMERS = Customer.__table__
+VALUES = CustomerValue.__table__
+INDEXES = BlindIndex.__table__
+FETCH_CHUNK: Final[int] = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    """What may be said about a customer without revealing data: ids and language."""
+
+    id: str
+    public_id: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    id: int
+    field: str
+    customer_id: str
+    digest: bytes
+
+
+class CustomerService:
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: Keyring,
+        catalog: FieldCatalog,
+        clock: Clock,
+        phone_regions: Sequence[str] = ("CZ", "PK", "GB", "US", "DE"),
+    ) -> None:
+        self.engine = engine
+        self.keyring = keyring
+        self.catalog = catalog
+        self.clock = clock
+        self.phone_regions = tuple(phone_regions)
+
+    # -- writing --------------------------------------------------------------------
+
+    def prepare(self, values: Mapping[str, str | None], language: str | None = None) -> PreparedRecord:
+        return prepare_new(
+            self.keyring, self.catalog, values, language=language, phone_regions=self.phone_regions
+        )
+
+    def create(
+        self,
+        values: Mapping[str, str | None],
+        *,
+        collected_for: Sequence[str] = ("essential.service",),
+        language: str | None = None,
+    ) -> CustomerRef:
+        record = self.prepare(values, language)
+        with session_scope(self.engine) as session:
+            self.insert_prepared(session, [record], collected_for)
+        return CustomerRef(record.customer_id, record.public_id, record.language)
+
+    def insert_prepared(
+        self, session: Session, records: Sequence[PreparedRecord], collected_for: Sequence[str]
+    ) -> None:
+        """Insert whole records in the caller's transaction (all or nothing)."""
+        if not records:
+            return
+        now = self.clock.now()
+        purposes = " ".join(sorted(set(collected_for)))
+        session.execute(
+            insert(CUSTOMERS),
+            [
+                {
+                    "id": r.customer_id,
+                    "public_id": r.public_id,
+                    "language": r.language,
+                    "collected_for": purposes,
+                    "created_at": now,
+                    "updated_at": now,
+                    "wrapped_key": r.wrapped_key,
+                    "key_version": r.key_version,
+                }
+                for r in records
+            ],
+        )
+        value_rows = [
+            {"customer_id": r.customer_id, "field": f, "ciphertext": c, "updated_at": now}
+            for r in records
+            for f, c in r.values
+        ]
+        if value_rows:
+            session.execute(insert(VALUES), value_rows)
+        index_rows = [
+            {"customer_id": r.customer_id, "field": f, "digest": d}
+            for r in records
+            for f, d in r.indexes
+        ]
+        if index_rows:
+            session.execute(insert(INDEXES), index_rows)
+
+    def update(self, customer_id: str, values: Mapping[str, str | None]) -> None:
+        """Set (or, with ``None``/empty, remove) values; indexes follow in one transaction."""
+        changes = canonical_values(self.catalog, values, self.phone_regions)
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            data_key = self._data_key(session, customer_id, lock=True)
+            index_sources = self._index_sources()
+            current = self._decrypt(session, customer_id, data_key, index_sources)
+            merged: dict[str, str | None] = {**current, **changes}
+            sealed = dict(seal_values(self.keyring, data_key, customer_id, changes))
+            for name, value in changes.items():
+                session.execute(
+                    delete(VALUES).where(VALUES.c.customer_id == customer_id, VALUES.c.field == name)
+                )
+                if value is not None:
+                    session.execute(
+                        insert(VALUES).values(
+                            customer_id=customer_id, field=name, ciphertext=sealed[name], updated_at=now
+                        )
+                    )
+            session.execute(delete(INDEXES).where(INDEXES.c.customer_id == customer_id))
+            rows = blind_indexes(self.keyring, self.catalog, {k: v for k, v in merged.items() if k in index_sources})
+            if rows:
+                session.execute(
+                    insert(INDEXES),
+                    [{"customer_id": customer_id, "field": f, "digest": d} for f, d in rows],
+                )
+            session.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(updated_at=now))
+
+    def set_language(self, customer_id: str, language: str) -> None:
+        from privault.i18n import LANGUAGES
+
+        if language not in LANGUAGES:
+            raise InvalidInput(N_("Unsupported language '%(lang)s'; use en, cs or ur."), lang=language)
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(language=language)
+            )
+            if result.rowcount == 0:
+                raise NotFound(N_("No customer with that id."))
+
+    def destroy_key(self, customer_id: str) -> None:
+        """Crypto-shredding: without its data key no value of the customer can be opened."""
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(CUSTOMERS)
+                .where(CUSTOMERS.c.id == customer_id)
+                .values(wrapped_key=None, key_version=None, erased_at=self.clock.now())
+            )
+            if result.rowcount == 0:
+                raise NotFound(N_("No customer with that id."))
+            session.execute(delete(INDEXES).where(INDEXES.c.customer_id == customer_id))
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _index_sources(self) -> set[str]:
+        names = {d.name for d in self.catalog if d.searchable}
+        for derived in self.catalog.derived_indexes:
+            names.update(derived.sources)
+        return names
+
+    def _data_key(self, session: Session, customer_id: str, *, lock: bool = False) -> DataKey:
+        query = select(CUSTOMERS.c.wrapped_key, CUSTOMERS.c.erased_at).where(CUSTOMERS.c.id == customer_id)
+        if lock and session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = session.execute(query).one_or_none()
+        if row is None:
+            raise NotFound(N_("No customer with that id."))
+        if row.wrapped_key is None:
+            raise Conflict(N_("This customer's data has been erased."))
+        return self.keyring.unwrap(customer_id, row.wrapped_key)
+
+    def _decrypt(
+        self, session: Session, customer_id: str, data_key: DataKey, fields: Iterable[str]
+    ) -> dict[str, str | None]:
+        names = list(fields)
+        rows = session.execute(
+            select(VALUES.c.field, VALUES.c.ciphertext).where(
+                VALUES.c.customer_id == customer_id, VALUES.c.field.in_(names)
+            )
+        ).all()
+        found = {f: self.keyring.open(data_key, customer_id, f, c) for f, c in rows}
+        return {name: found.get(name) for name in names}
+
+    def fetch(self, customer_id: str, fields: Sequence[str]) -> dict[str, str | None]:
+        """Plaintext of the given fields (library-internal; see module docstring)."""
+        for name in fields:
+            self.catalog.require(name)
+        with session_scope(self.engine) as session:
+            data_key = self._data_key(session, customer_id)
+            return self._decrypt(session, customer_id, data_key, fields)
+
+    def fetch_many(
+        self, customer_ids: Sequence[str], fields: Sequence[str]
+    ) -> Iterator[tuple[str, dict[str, str | None]]]:
+        """Plaintext for many customers, only the fields asked for, streamed in chunks."""
+        for name in fields:
+            self.catalog.require(name)
+        keyring = self.keyring
+        with self.engine.connect() as connection:
+            for start in range(0, len(customer_ids), FETCH_CHUNK):
+                chunk = list(customer_ids[start : start + FETCH_CHUNK])
+                keys = {
+                    cid: keyring.unwrap(cid, wrapped)
+                    for cid, wrapped in connection.execute(
+                        select(CUSTOMERS.c.id, CUSTOMERS.c.wrapped_key).where(
+                            CUSTOMERS.c.id.in_(chunk), CUSTOMERS.c.wrapped_key.is_not(None)
+                        )
+                    )
+                }
+                values: dict[str, dict[str, str | None]] = {
+                    cid: dict.fromkeys(fields) for cid in chunk if cid in keys
+                }
+                for cid, field, token in connection.execute(
+                    select(VALUES.c.customer_id, VALUES.c.field, VALUES.c.ciphertext).where(
+                        VALUES.c.customer_id.in_(list(keys)), VALUES.c.field.in_(list(fields))
+                    )
+                ):
+                    values[cid][field] = keyring.open(keys[cid], cid, field, token)
+                for cid in chunk:
+                    if cid in values:
+                        yield cid, values[cid]
+
+    def find(self, field: str, value: str) -> list[CustomerRef]:
+        """Customers whose ``field`` equals ``value``, through the blind index only."""
+        definition = self.catalog.require(field)
+        if not definition.searchable:
+            raise InvalidInput(N_("The field '%(field)s' is not searchable."), field=field)
+        digest = self.keyring.blind_index(
+            definition.kind, match_key(definition.kind, canonical(definition.kind, value, self.phone_regions))
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language)
+                .join(INDEXES, INDEXES.c.customer_id == CUSTOMERS.c.id)
+                .where(INDEXES.c.field == field, INDEXES.c.digest == digest)
+                .order_by(CUSTOMERS.c.created_at, CUSTOMERS.c.id)
+            ).all()
+        return [CustomerRef(*row) for row in rows]
+
+    def get(self, customer_id: str) -> CustomerRef:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
+                    CUSTOMERS.c.id == customer_id
+                )
+            ).one_or_none()
+        if row is None:
+            raise NotFound(N_("No customer with that id."))
+        return CustomerRef(*row)
+
+    def list(self, limit: int = 100, after: str | None = None) -> list[CustomerRef]:
+        """Ids only, in id order; ``after`` is the last id of the previous page."""
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput(N_("limit must be between 1 and 10000."))
+        query = select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).order_by(CUSTOMERS.c.id)
+        if after is not None:
+            query = query.where(CUSTOMERS.c.id > after)
+        with self.engine.connect() as connection:
+            return [CustomerRef(*row) for row in connection.execute(query.limit(limit))]
+
+    def count(self, *, include_erased: bool = False) -> int:
+        query = select(func.count()).select_from(CUSTOMERS)
+        if not include_erased:
+            query = query.where(CUSTOMERS.c.erased_at.is_(None))
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def iter_blind_indexes(self, after_id: int = 0, limit: int = 50_000) -> list[IndexRow]:
+        """Index rows with ``id > after_id``: how the scanner's exact match refreshes."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(INDEXES.c.id, INDEXES.c.field, INDEXES.c.customer_id, INDEXES.c.digest)
+                .where(INDEXES.c.id > after_id)
+                .order_by(INDEXES.c.id)
+                .limit(limit)
+            ).all()
+        return [IndexRow(r.id, r.field, r.customer_id, bytes(r.digest)) for r in rows]
+
+
+__all__ = ["CustomerRef", "CustomerService", "IndexRow"]

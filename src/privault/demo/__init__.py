@@ -1,0 +1,1 @@
+"""A realistic, generated demo data set: Czech, Pakistani and English customers."""

@@ -1,0 +1,114 @@
+"""The schema.  Plaintext customer data never appears in any column: values are sealed
+(``customer_values.ciphertext``), searchable ones also get a keyed blind index.
+
+Migrations in ``store/migrations`` create exactly this metadata; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    collected_for: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The customer's data key, wrapped by a master key version; NULL once destroyed.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    key_version: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CustomerValue(Base):
+    __tablename__ = "customer_values"
+
+    customer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BlindIndex(Base):
+    """Keyed HMACs of normalised searchable values.  ``id`` only grows, so readers (the
+    scanner's exact-match set) can refresh incrementally."""
+
+    __tablename__ = "blind_indexes"
+    __table_args__ = (Index("ix_blind_indexes_field_digest", "field", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+class FieldVerification(Base):
+    """R5: the recorded verification (who, when, why) of a field's classification."""
+
+    __tablename__ = "field_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    field: Mapped[str] = mapped_column(String(64), index=True)
+    classification: Mapped[str] = mapped_column(String(16))
+    verified_by: Mapped[str] = mapped_column(String(200))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
