@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from privault.store.tables import Base
+from privault.store.migrate import full_metadata
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
@@ -14,7 +14,7 @@ if not isinstance(engine, Engine):
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=full_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
