@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.privault")
@@ -39,6 +39,19 @@ class Settings(BaseSettings):
         default=("CZ", "PK", "GB", "US", "DE"),
         description="Regions tried, in order, for phone numbers written without +country.",
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the privault web app; preference-centre links start here.",
+    )
+    preference_link_days: int = Field(
+        default=30, ge=1, le=365, description="How long a preference-centre link stays valid."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for consent requests.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    smtp_from: str | None = Field(default=None, description="Sender address of consent requests.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
 
     @field_validator("home", "key_file", "policy_path", "fields_path", mode="after")
     @classmethod

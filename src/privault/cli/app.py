@@ -38,13 +38,18 @@ def _register() -> None:
     admin.register(app)
     app.add_typer(customers.app, name="customers", help="Customer records.")
     app.add_typer(keys.app, name="keys", help="Master keys: rotate and retire.")
+    from privault.cli import policy
+
+    app.add_typer(policy.app, name="policy", help="Policy as code: check, explain, test.")
 
 
 def main() -> None:
     """Entry point: one line per error, exit 1 (or 2 for bad input), never a traceback."""
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except Exit as exc:
         sys.exit(exc.exit_code)
     except ClickException as exc:

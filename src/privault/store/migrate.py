@@ -22,6 +22,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Every module that declares tables on ``Base``; imported before comparing or migrating
 # so that ``Base.metadata`` is complete.  Each slice with tables adds its models here.
 MODEL_MODULES: tuple[str, ...] = ("privault.store.tables",)
+MODEL_MODULES += ("privault.consent.models",)
 
 
 def full_metadata() -> MetaData:
