@@ -61,9 +61,9 @@ def one_run(backend: str, source: Path, count: int, workdir: Path) -> tuple[floa
         report = import_csv(vault.customers, source, collected_for=["essential.service"])
         import_seconds = time.perf_counter() - started
         assert report.accepted == count, report.errors[:3]
-        ids = [ref.id for ref in vault.customers.list(limit=10_000)]
+        ids = [ref.id for ref in vault.customers.page(limit=10_000)]
         while len(ids) < count:
-            ids += [ref.id for ref in vault.customers.list(limit=10_000, after=ids[-1])]
+            ids += [ref.id for ref in vault.customers.page(limit=10_000, after=ids[-1])]
         started = time.perf_counter()
         opened = sum(
             sum(v is not None for v in values.values())

@@ -41,14 +41,21 @@ class Vault:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(
-            self.engine, self.keyring, self.catalog, self.clock, self.settings.phone_regions
+            self.engine,
+            self.keyring,
+            self.catalog,
+            self.clock,
+            self.settings.phone_regions,
+            key_provider(self.settings),
         )
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def open_vault(settings: Settings, clock: Clock | None = None, *, check_schema: bool = True) -> Vault:
+def open_vault(
+    settings: Settings, clock: Clock | None = None, *, check_schema: bool = True
+) -> Vault:
     """Open an initialised vault; a clear error if ``privault init`` has not been run."""
     engine = make_engine(settings)
     if check_schema:
@@ -58,9 +65,7 @@ def open_vault(settings: Settings, clock: Clock | None = None, *, check_schema: 
             raise ConfigError(N_("The vault is not initialised; run 'privault init' first."))
         if revision != head_revision():
             engine.dispose()
-            raise ConfigError(
-                N_("The database schema is out of date; run 'privault upgrade'.")
-            )
+            raise ConfigError(N_("The database schema is out of date; run 'privault upgrade'."))
     keyring = open_keyring(key_provider(settings))
     return Vault(
         settings=settings,

@@ -49,8 +49,12 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(default=None, description="SMTP server for consent requests.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
     smtp_from: str | None = Field(default=None, description="Sender address of consent requests.")
-    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
-    smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login, if the server needs one."
+    )
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
 
     @field_validator("home", "key_file", "policy_path", "fields_path", mode="after")

@@ -66,3 +66,26 @@ def test_match_keys_fold_case_and_spacing() -> None:
     assert match_key("email", "Jan.Novak@example.com") == "jan.novak@example.com"
     assert match_key("name", "Jan  NOVÁK") == "jan novák"
     assert match_key("phone", "+420602123456") == "+420602123456"
+
+
+local_parts = st.from_regex(r"[A-Za-z0-9._+\-!#$%&'*/=?^`{|}~]{1,70}", fullmatch=True)
+domains = st.from_regex(r"([A-Za-z0-9\-]{1,20}\.){1,3}[A-Za-z]{2,8}", fullmatch=True)
+
+
+@given(local=local_parts, domain=domains)
+@settings(max_examples=1000, deadline=None)
+def test_fast_email_path_agrees_with_email_validator(local: str, domain: str) -> None:
+    """The regex fast path never accepts what email-validator rejects, nor normalises
+    differently."""
+    from email_validator import EmailNotValidError, validate_email
+
+    address = f"{local}@{domain}"
+    try:
+        expected: str | None = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    try:
+        ours: str | None = canonical("email", address)
+    except InvalidInput:
+        ours = None
+    assert ours == expected

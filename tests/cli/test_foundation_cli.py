@@ -13,12 +13,20 @@ import pytest
 PRIVAULT = [sys.executable, "-m", "privault"]
 
 
-def run(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PRIVAULT_HOME": str(home)}
     environment.pop("PRIVAULT_DATABASE_URL", None)
     environment.update(env or {})
-    return subprocess.run([*PRIVAULT, *args], capture_output=True, text=True, env=environment,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [*PRIVAULT, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
@@ -43,8 +51,19 @@ def test_demo_then_count_rotate_and_fields(tmp_path: Path) -> None:
     assert status == {"active_version": 2, "versions": [2], "data_keys_by_version": {"2": 200}}
     fields = json.loads(run(home, "fields", "list", "--json").stdout)
     assert {f["classification"] for f in fields} == {"confidential"}
-    verified = run(home, "fields", "verify", "company", "--classification", "public",
-                   "--by", "DPO", "--reason", "listed in the public trade register", "--json")
+    verified = run(
+        home,
+        "fields",
+        "verify",
+        "company",
+        "--classification",
+        "public",
+        "--by",
+        "DPO",
+        "--reason",
+        "listed in the public trade register",
+        "--json",
+    )
     assert verified.returncode == 0, verified.stderr
     fields = {f["name"]: f for f in json.loads(run(home, "fields", "list", "--json").stdout)}
     assert fields["company"]["classification"] == "public"
@@ -55,9 +74,12 @@ def test_import_reports_bad_rows_and_exits_non_zero(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert run(home, "init").returncode == 0
     source = tmp_path / "in.csv"
-    source.write_text("first_name,last_name,email\nJana,Malá,jana@example.com\nPetr,Novák,petr-at-nowhere\n")
-    result = run(home, "customers", "import", str(source), "--collected-for", "essential.service",
-                 "--json")
+    source.write_text(
+        "first_name,last_name,email\nJana,Malá,jana@example.com\nPetr,Novák,petr-at-nowhere\n"
+    )
+    result = run(
+        home, "customers", "import", str(source), "--collected-for", "essential.service", "--json"
+    )
     assert result.returncode == 3
     report = json.loads(result.stdout)
     assert report["accepted"] == 1 and report["errors"] == [
@@ -73,7 +95,9 @@ def test_import_reports_bad_rows_and_exits_non_zero(tmp_path: Path) -> None:
         (("keys", "status"), "privault init"),
     ],
 )
-def test_uninitialised_vault_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:
+def test_uninitialised_vault_errors_are_one_line(
+    tmp_path: Path, args: tuple[str, ...], fragment: str
+) -> None:
     assert_one_line_error(run(tmp_path / "empty", *args), fragment)
 
 
@@ -82,12 +106,25 @@ def test_other_errors_are_one_line(tmp_path: Path) -> None:
     assert run(home, "init").returncode == 0
     assert_one_line_error(run(home, "init"), "already exists")
     assert_one_line_error(
-        run(home, "customers", "import", str(tmp_path / "missing.csv"), "--collected-for",
-            "essential.service"),
+        run(
+            home,
+            "customers",
+            "import",
+            str(tmp_path / "missing.csv"),
+            "--collected-for",
+            "essential.service",
+        ),
         "No such file",
     )
     assert_one_line_error(
-        run(home, "customers", "import", str(tmp_path / "x.csv"), "--collected-for", "marketing.spam"),
+        run(
+            home,
+            "customers",
+            "import",
+            str(tmp_path / "x.csv"),
+            "--collected-for",
+            "marketing.spam",
+        ),
         "Unknown purpose",
     )
     assert_one_line_error(

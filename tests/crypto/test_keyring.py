@@ -103,7 +103,7 @@ def test_errors_and_reprs_never_show_plaintext_or_keys(keyring: Keyring) -> None
     with pytest.raises(DecryptionError) as info:
         keyring.open(key, "c1", "phone", token)
     assert "secret" not in repr(info.value)
-    assert "DataKey(generation=1)" == repr(key)
+    assert repr(key) == "DataKey(generation=1)"
 
 
 def test_rotation_rewraps_under_the_new_version_and_old_version_can_retire(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_key_file_is_owner_only_and_never_overwritten(tmp_path: Path) -> None:
 def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     create_key_file(path)
-    os.chmod(path, 0o644)
+    path.chmod(0o644)
     with pytest.raises(ConfigError, match="readable by others"):
         FileKeyProvider(path).load()
 

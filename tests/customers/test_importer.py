@@ -22,8 +22,12 @@ GOOD = [
 
 def _counts(vault: Vault) -> tuple[int, int]:
     with vault.engine.connect() as connection:
-        customers = connection.execute(select(func.count()).select_from(Customer.__table__)).scalar_one()
-        values = connection.execute(select(func.count()).select_from(CustomerValue.__table__)).scalar_one()
+        customers = connection.execute(
+            select(func.count()).select_from(Customer.__table__)
+        ).scalar_one()
+        values = connection.execute(
+            select(func.count()).select_from(CustomerValue.__table__)
+        ).scalar_one()
     return int(customers), int(values)
 
 
@@ -128,3 +132,13 @@ def test_a_database_failure_rolls_back_the_whole_batch(vault: Vault, tmp_path: P
         _import(vault, path)
     assert calls == 1
     assert _counts(vault) == (0, 0)
+
+
+def test_parallel_preparation_gives_the_same_result(vault: Vault, tmp_path: Path) -> None:
+    path = tmp_path / "parallel.csv"
+    bad = "Petr,Svoboda,not-an-email,602 333 444,Praha\n"
+    path.write_text(HEADER + (GOOD[0] + bad) * 1500 + GOOD[1], encoding="utf-8")
+    report = import_csv(vault.customers, path, collected_for=["essential.service"], workers=2)
+    assert report.accepted == 1501 and report.rejected == 1500
+    assert [e.line for e in report.errors[:3]] == [3, 5, 7]
+    assert _counts(vault) == (1501, 1501 * 5)

@@ -10,8 +10,10 @@ from privault.runtime import Vault, key_provider, open_vault
 
 
 def test_rotate_rewraps_everything_and_the_old_version_retires(vault: Vault) -> None:
-    refs = [vault.customers.create({"last_name": "Nováková", "email": f"c{i}@example.com"})
-            for i in range(25)]
+    refs = [
+        vault.customers.create({"last_name": "Nováková", "email": f"c{i}@example.com"})
+        for i in range(25)
+    ]
     provider = key_provider(vault.settings)
     with pytest.raises(Conflict, match="25 data keys"):
         retire(vault.engine, provider, 1)  # every data key still depends on v1

@@ -93,9 +93,7 @@ def test_destroying_the_data_key_erases_the_customer(vault: Vault) -> None:
 
 
 def test_fetch_many_streams_only_the_requested_fields(vault: Vault) -> None:
-    refs = [
-        vault.customers.create({**JAN, "email": f"c{i}@example.com"}) for i in range(7)
-    ]
+    refs = [vault.customers.create({**JAN, "email": f"c{i}@example.com"}) for i in range(7)]
     rows = dict(vault.customers.fetch_many([r.id for r in refs], ["email"]))
     assert rows == {r.id: {"email": f"c{i}@example.com"} for i, r in enumerate(refs)}
 

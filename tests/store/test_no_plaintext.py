@@ -27,9 +27,21 @@ def _store_bytes(vault: Vault, tmp_path: Path) -> bytes:
     parts = urlsplit(url.replace("postgresql+psycopg", "postgresql"))
     schema = parse_qs(parts.query)["options"][0].split("=", 1)[1]
     dump = subprocess.run(
-        ["pg_dump", "--data-only", "-n", schema, "-h", parts.hostname or "127.0.0.1",
-         "-p", str(parts.port or 5432), "-U", parts.username or "postgres", parts.path.lstrip("/")],
-        check=True, capture_output=True,
+        [
+            "pg_dump",
+            "--data-only",
+            "-n",
+            schema,
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+            parts.path.lstrip("/"),
+        ],
+        check=True,
+        capture_output=True,
     )
     assert b"COPY" in dump.stdout  # the dump really contains the tables' rows
     return dump.stdout

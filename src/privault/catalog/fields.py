@@ -128,7 +128,9 @@ def load_fields(taxonomy: Taxonomy, path: Path = DEFAULT_FIELDS_FILE) -> FieldCa
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
-            N_("Fields file %(path)s is not valid YAML: %(reason)s"), path=str(path), reason=str(exc)
+            N_("Fields file %(path)s is not valid YAML: %(reason)s"),
+            path=str(path),
+            reason=str(exc),
         ) from None
     try:
         model = _FieldsFileModel.model_validate(raw)
@@ -173,7 +175,9 @@ def load_fields(taxonomy: Taxonomy, path: Path = DEFAULT_FIELDS_FILE) -> FieldCa
         missing = [s for s in item_d.sources if s not in fields]
         if missing or item_d.name in fields:
             raise ConfigError(
-                N_("Fields file %(path)s, derived index %(entry)s: unknown or clashing field names"),
+                N_(
+                    "Fields file %(path)s, derived index %(entry)s: unknown or clashing field names"
+                ),
                 path=str(path),
                 entry=item_d.name,
             )

@@ -138,11 +138,15 @@ def _merge_file(
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(
-            N_("Cannot read taxonomy file %(path)s: %(reason)s"), path=str(path), reason=exc.strerror
+            N_("Cannot read taxonomy file %(path)s: %(reason)s"),
+            path=str(path),
+            reason=exc.strerror,
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
-            N_("Taxonomy file %(path)s is not valid YAML: %(reason)s"), path=str(path), reason=str(exc)
+            N_("Taxonomy file %(path)s is not valid YAML: %(reason)s"),
+            path=str(path),
+            reason=str(exc),
         ) from None
     try:
         model = _FileModel.model_validate(raw)
@@ -172,9 +176,11 @@ def _merge_file(
                 )
             if entry.parent is not None and not entry.key.startswith(entry.parent + "."):
                 raise ConfigError(
-                    N_("Taxonomy file %(path)s: key '%(key)s' must start with its parent '%(parent)s.'"),
+                    N_("Taxonomy file %(path)s: key '%(key)s' must start with '%(parent)s.'"),
                     path=str(path),
                     key=entry.key,
                     parent=entry.parent,
                 )
-            target[entry.key] = TaxonomyEntry(entry.key, entry.name, entry.description, entry.parent)
+            target[entry.key] = TaxonomyEntry(
+                entry.key, entry.name, entry.description, entry.parent
+            )

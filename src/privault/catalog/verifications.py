@@ -8,9 +8,9 @@ from privault.catalog.fields import Classification, FieldCatalog, Verification
 from privault.clock import Clock
 from privault.errors import N_, InvalidInput
 from privault.store.db import session_scope
-from privault.store.tables import FieldVerification
+from privault.store.tables import table_of, FieldVerification
 
-VERIFICATIONS = FieldVerification.__table__
+VERIFICATIONS = table_of(FieldVerification)
 
 
 def load_verifications(engine: Engine) -> dict[str, Verification]:

@@ -35,8 +35,10 @@ def _initialise(config: Settings) -> dict[str, Any]:
     if config.key_provider == "file":
         if config.effective_key_file.exists():
             raise ConfigError(
-                N_("A key file already exists at %(path)s; this vault is initialised. "
-                   "Use 'privault upgrade' to migrate the schema."),
+                N_(
+                    "A key file already exists at %(path)s; this vault is initialised. "
+                    "Use 'privault upgrade' to migrate the schema."
+                ),
                 path=str(config.effective_key_file),
             )
         create_key_file(config.effective_key_file)
@@ -98,7 +100,9 @@ def demo(
         demo_dir = config.home / "demo"
         demo_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         csv_path = write_csv(demo_dir / "customers.csv", customers, seed)
-        with bytes_progress(csv_path.stat().st_size, "Importing demo customers", quiet=as_json) as tick:
+        with bytes_progress(
+            csv_path.stat().st_size, "Importing demo customers", quiet=as_json
+        ) as tick:
             report = import_csv(
                 vault.customers, csv_path, collected_for=["essential.service"], progress=tick
             )
@@ -115,8 +119,10 @@ def demo(
 
     def render(out: Console) -> None:
         out.print(f"[bold]privault demo[/] in {result['home']}")
-        out.print(f"{result['customers']} customers stored, every field sealed with its "
-                  "customer's own key; searchable fields have blind indexes.")
+        out.print(
+            f"{result['customers']} customers stored, every field sealed with its "
+            "customer's own key; searchable fields have blind indexes."
+        )
         out.print("Try: privault customers count | privault fields list | privault keys status")
 
     emit(result, as_json, render)
@@ -127,6 +133,7 @@ def fields_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """The customer fields: category, kind, collection purposes, searchable, classification."""
     vault = open_vault(settings(ctx))
     try:
+        definitions = list(vault.catalog)
         rows = [
             {
                 "name": f.name,
@@ -145,10 +152,13 @@ def fields_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 
     def render(out: Console) -> None:
         table = Table("field", "category", "collected for", "searchable", "classification")
-        for r in rows:
+        for definition in definitions:
             table.add_row(
-                r["name"], r["category"], ", ".join(r["collected_for"]),
-                "yes" if r["searchable"] else "", r["classification"],
+                definition.name,
+                definition.category,
+                ", ".join(definition.collected_for),
+                "yes" if definition.searchable else "",
+                definition.classification,
             )
         out.print(table)
 
@@ -170,15 +180,21 @@ def fields_verify(
     vault = open_vault(settings(ctx))
     try:
         verification = record_verification(
-            vault.engine, vault.catalog, vault.clock, field=field,
+            vault.engine,
+            vault.catalog,
+            vault.clock,
+            field=field,
             classification="public" if classification == "public" else "confidential",
-            verified_by=verified_by, reason=reason,
+            verified_by=verified_by,
+            reason=reason,
         )
     finally:
         vault.close()
-    result = {"field": field, "classification": verification.classification,
-              "verified_by": verification.verified_by,
-              "verified_at": verification.verified_at.isoformat(), "reason": verification.reason}
+    result = {
+        "field": field,
+        "classification": verification.classification,
+        "verified_by": verification.verified_by,
+        "verified_at": verification.verified_at.isoformat(),
+        "reason": verification.reason,
+    }
     emit(result, as_json, lambda out: out.print(f"{field} is now {classification} (recorded)."))
-
-

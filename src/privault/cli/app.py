@@ -33,14 +33,21 @@ def root(
 
 def _register() -> None:
     """Sub-command groups; imported here so each slice owns its own CLI module."""
-    from privault.cli import admin, customers, keys
+    from privault.cli import admin, consent, customers, keys
 
     admin.register(app)
     app.add_typer(customers.app, name="customers", help="Customer records.")
     app.add_typer(keys.app, name="keys", help="Master keys: rotate and retire.")
+    app.add_typer(consent.app, name="consent", help="Consent, objections, restrictions, proof.")
+    from privault.cli import scan
+
+    app.command("scan")(scan.scan)
     from privault.cli import policy
 
     app.add_typer(policy.app, name="policy", help="Policy as code: check, explain, test.")
+    from privault.cli import audit
+
+    app.add_typer(audit.app, name="audit", help="Audit trail: verify, export, checkpoint, list.")
 
 
 def main() -> None:
@@ -59,8 +66,11 @@ def main() -> None:
         stderr.print(f"[bold red]error:[/] {exc}", markup=True)
         sys.exit(2 if exc.http_status < 500 else 1)
     except SQLAlchemyError as exc:
-        stderr.print(f"[bold red]error:[/] database error ({type(exc).__name__}); "
-                     "is the database reachable and initialised ('privault init')?", markup=True)
+        stderr.print(
+            f"[bold red]error:[/] database error ({type(exc).__name__}); "
+            "is the database reachable and initialised ('privault init')?",
+            markup=True,
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         stderr.print("interrupted")

@@ -43,8 +43,12 @@ def import_command(
             raise InvalidInput(N_("No such file: %(path)s"), path=str(file))
         with bytes_progress(file.stat().st_size, f"Importing {file.name}", quiet=as_json) as tick:
             report = import_csv(
-                vault.customers, file, collected_for=collected_for, required=require,
-                encoding=encoding, progress=tick,
+                vault.customers,
+                file,
+                collected_for=collected_for,
+                required=require,
+                encoding=encoding,
+                progress=tick,
             )
     finally:
         vault.close()

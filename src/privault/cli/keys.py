@@ -18,18 +18,17 @@ def status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Master key versions and how many data keys each one wraps."""
     vault = open_vault(settings(ctx))
     try:
-        result = {
-            "active_version": vault.keyring.active_version,
-            "versions": list(vault.keyring.master_versions),
-            "data_keys_by_version": {str(k): v for k, v in keys_by_version(vault.engine).items()},
-        }
+        active = vault.keyring.active_version
+        versions = list(vault.keyring.master_versions)
+        counts = {str(k): v for k, v in keys_by_version(vault.engine).items()}
     finally:
         vault.close()
+    result = {"active_version": active, "versions": versions, "data_keys_by_version": counts}
 
     def render(out: Console) -> None:
-        out.print(f"active master key version: {result['active_version']}")
-        for version in result["versions"]:
-            out.print(f"  v{version}: {result['data_keys_by_version'].get(str(version), 0)} data keys")
+        out.print(f"active master key version: {active}")
+        for version in versions:
+            out.print(f"  v{version}: {counts.get(str(version), 0)} data keys")
 
     emit(result, as_json, render)
 
@@ -50,8 +49,13 @@ def rotate_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
         "rewrapped": report.rewrapped,
         "data_keys_by_version": {str(k): v for k, v in report.remaining_by_version.items()},
     }
-    emit(result, as_json, lambda out: out.print(
-        f"Master key v{report.new_version} is active; {report.rewrapped} data keys re-wrapped."))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"Master key v{report.new_version} is active; {report.rewrapped} data keys re-wrapped."
+        ),
+    )
 
 
 @app.command("retire")

@@ -18,7 +18,9 @@ from privault.cli.context import stderr
 
 
 @contextmanager
-def bytes_progress(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+def bytes_progress(
+    total: int, label: str, *, quiet: bool = False
+) -> Iterator[Callable[[int], None]]:
     """Yields a callback taking the absolute number of bytes processed."""
     if quiet:
         yield lambda _done: None
@@ -30,7 +32,9 @@ def bytes_progress(total: int, label: str, *, quiet: bool = False) -> Iterator[C
 
 
 @contextmanager
-def count_progress(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+def count_progress(
+    total: int, label: str, *, quiet: bool = False
+) -> Iterator[Callable[[int], None]]:
     """Yields a callback taking an increment of items processed."""
     if quiet:
         yield lambda _step: None

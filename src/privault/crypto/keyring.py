@@ -15,7 +15,6 @@ or destroyed key -- raises the same opaque ``DecryptionError``.  Nonces are rand
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import struct
@@ -27,9 +26,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from privault.crypto.providers import FileKeyProvider, KeyMaterial, KeyProvider
+from privault.crypto.providers import KeyMaterial, KeyProvider
 from privault.errors import N_, CryptoError, DecryptionError
 
 FORMAT_VERSION: Final[int] = 1
@@ -98,7 +99,9 @@ class Keyring:
         nonce = wrapped[_WRAP_HEADER.size : _WRAP_HEADER.size + NONCE_BYTES]
         try:
             raw = master.decrypt(
-                nonce, wrapped[_WRAP_HEADER.size + NONCE_BYTES :], _DEK_AAD + header + customer_id.encode()
+                nonce,
+                wrapped[_WRAP_HEADER.size + NONCE_BYTES :],
+                _DEK_AAD + header + customer_id.encode(),
             )
         except InvalidTag:
             raise DecryptionError() from None
@@ -136,7 +139,9 @@ class Keyring:
         header = token[:size]
         aad = b"".join((_FIELD_AAD, header, customer_id.encode(), b"\x00", field.encode()))
         try:
-            plaintext = key._aead.decrypt(token[size : size + NONCE_BYTES], token[size + NONCE_BYTES :], aad)
+            plaintext = key._aead.decrypt(
+                token[size : size + NONCE_BYTES], token[size + NONCE_BYTES :], aad
+            )
             return plaintext.decode("utf-8")
         except (InvalidTag, UnicodeDecodeError):
             raise DecryptionError() from None
@@ -146,7 +151,19 @@ class Keyring:
     def blind_index(self, namespace: str, match_key: str) -> bytes:
         """Keyed hash of a normalised value (see ``catalog.kinds.match_key``)."""
         message = namespace.encode() + b"\x00" + match_key.encode("utf-8")
-        return hmac.new(self._blind_key, message, hashlib.sha256).digest()[:BLIND_INDEX_BYTES]
+        return hmac.digest(self._blind_key, message, "sha256")[:BLIND_INDEX_BYTES]
+
+    def mac(self, purpose: str, message: bytes) -> bytes:
+        """HMAC-SHA256 of ``message`` under a key derived for ``purpose`` alone.
+
+        The per-purpose key comes from the blind-index key through HKDF (salt of zeros,
+        ``info`` naming the purpose), so it is independent of every blind index and of
+        every other purpose; signed links and CSRF tokens use it without seeing a key.
+        """
+        subkey = HKDF(
+            algorithm=SHA256(), length=32, salt=None, info=b"privault/mac/v1\x00" + purpose.encode()
+        ).derive(self._blind_key)
+        return hmac.digest(subkey, message, "sha256")
 
     # -- signatures (audit checkpoints) -------------------------------------------------
 

@@ -62,7 +62,10 @@ def _unb64(text: object, what: str, source: str) -> bytes:
         ) from None
     if len(raw) != KEY_BYTES:
         raise ConfigError(
-            N_("%(source)s: %(what)s must be %(size)s bytes"), source=source, what=what, size=KEY_BYTES
+            N_("%(source)s: %(what)s must be %(size)s bytes"),
+            source=source,
+            what=what,
+            size=KEY_BYTES,
         )
     return raw
 
@@ -113,7 +116,9 @@ class FileKeyProvider:
             ) from None
         except OSError as exc:
             raise ConfigError(
-                N_("Cannot read key file %(path)s: %(reason)s"), path=str(self.path), reason=exc.strerror
+                N_("Cannot read key file %(path)s: %(reason)s"),
+                path=str(self.path),
+                reason=exc.strerror,
             ) from None
         if mode & 0o077:
             raise ConfigError(
@@ -124,7 +129,9 @@ class FileKeyProvider:
         try:
             document = json.loads(text)
         except json.JSONDecodeError:
-            raise ConfigError(N_("Key file %(path)s is not valid JSON."), path=str(self.path)) from None
+            raise ConfigError(
+                N_("Key file %(path)s is not valid JSON."), path=str(self.path)
+            ) from None
         if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
             raise ConfigError(N_("Key file %(path)s has an unknown format."), path=str(self.path))
         return document
@@ -157,7 +164,7 @@ class FileKeyProvider:
             json.dump(document, handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        temporary.replace(self.path)
 
     def add_master_version(self) -> int:
         document = self._read()
@@ -173,7 +180,9 @@ class FileKeyProvider:
         document = self._read()
         masters = dict(document["master_keys"])  # type: ignore[call-overload]
         if int(str(document["active"])) == version:
-            raise ConfigError(N_("Master key version %(version)s is active; rotate first."), version=version)
+            raise ConfigError(
+                N_("Master key version %(version)s is active; rotate first."), version=version
+            )
         if str(version) not in masters:
             raise ConfigError(N_("There is no master key version %(version)s."), version=version)
         del masters[str(version)]
@@ -190,7 +199,12 @@ class EnvKeyProvider:
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._given = environ
         self._environ = environ if environ is not None else os.environ
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # A worker process inherits the environment; only an explicit mapping travels.
+        return (EnvKeyProvider, (dict(self._given) if self._given is not None else None,))
 
     def load(self) -> KeyMaterial:
         source = "environment"
@@ -205,7 +219,9 @@ class EnvKeyProvider:
             blind = _unb64(env["PRIVAULT_BLIND_INDEX_KEY"], "PRIVAULT_BLIND_INDEX_KEY", source)
             signing = _unb64(env["PRIVAULT_SIGNING_SEED"], "PRIVAULT_SIGNING_SEED", source)
         except KeyError as exc:
-            raise ConfigError(N_("The environment variable %(name)s is not set."), name=exc.args[0]) from None
+            raise ConfigError(
+                N_("The environment variable %(name)s is not set."), name=exc.args[0]
+            ) from None
         except ValueError:
             raise ConfigError(
                 N_("PRIVAULT_MASTER_KEYS must look like '1:<base64>,2:<base64>'.")

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Final
 
-from privault.customers.records import PreparedRecord, RecordRejected
+from privault.catalog.fields import FieldCatalog
+from privault.crypto import KeyProvider, Keyring, open_keyring
+from privault.customers.records import PreparedRecord, RecordRejected, prepare_new
 from privault.customers.service import CustomerService
 from privault.errors import N_, InvalidInput, PrivaultError
 from privault.store.db import session_scope
 
 BATCH_SIZE: Final[int] = 2000
+CHUNK_SIZE: Final[int] = 1000
+PARALLEL_MIN_BYTES: Final[int] = 2 * 1024 * 1024
 MAX_REPORTED_ERRORS: Final[int] = 10_000
 MAX_FIELD_SIZE: Final[int] = 64 * 1024
 EXTRA_COLUMNS: Final[frozenset[str]] = frozenset({"language"})
@@ -78,6 +87,11 @@ def _sniff_delimiter(header_line: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+# One row handed to record preparation: its line, its values and its language.
+RawRow = tuple[int, dict[str, str], str | None]
+Outcome = tuple[int, PreparedRecord | None, tuple[str, ...]]
+
+
 def import_csv(
     service: CustomerService,
     path: Path,
@@ -86,11 +100,21 @@ def import_csv(
     required: Sequence[str] = (),
     encoding: str = "utf-8",
     batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import customers from ``path``; ``progress`` receives bytes read so far."""
+    """Import customers from ``path``; ``progress`` receives bytes read so far.
+
+    Validation and sealing are CPU-bound, so for large files they run in ``workers``
+    processes (default: one per core) while this process reads and inserts; each worker
+    opens its own keyring from the key provider.  Small files are done in-process.
+    """
     raw, text = _open_text(path, encoding)
     csv.field_size_limit(MAX_FIELD_SIZE)
+    if workers is None:
+        large = path.stat().st_size >= PARALLEL_MIN_BYTES
+        workers = (os.cpu_count() or 1) if large and service.key_provider is not None else 0
+    report = ImportReport()
     with raw, text:
         header_line = text.readline()
         if not header_line.strip():
@@ -98,26 +122,21 @@ def import_csv(
         delimiter = _sniff_delimiter(header_line)
         header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
         _check_header(service, header, required, path)
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
-        report = ImportReport()
+        rows = _read_rows(text, header, delimiter, required, report, encoding)
+        outcomes = (
+            _prepare_parallel(service, rows, workers)
+            if workers > 1
+            else (
+                _prepare_one(service.keyring, service.catalog, service.phone_regions, row)
+                for row in rows
+            )
+        )
         batch: list[PreparedRecord] = []
-        line = 1  # the header was line 1
-        while True:
-            start_line = line + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                line = max(line + 1, reader.line_num + 1)
-                report.reject(start_line, [f"malformed CSV ({exc})"])
+        for line, record, reasons in outcomes:
+            if record is None:
+                report.reject(line, reasons)
                 continue
-            line = reader.line_num + 1
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            record = _prepare_row(service, header, row, required, report, start_line, encoding)
-            if record is not None:
-                batch.append(record)
+            batch.append(record)
             if len(batch) >= batch_size:
                 _flush(service, batch, collected_for, report)
                 batch = []
@@ -127,6 +146,114 @@ def import_csv(
         if progress is not None:
             progress(raw.tell())
     return report
+
+
+def _read_rows(
+    text: io.TextIOWrapper,
+    header: Sequence[str],
+    delimiter: str,
+    required: Sequence[str],
+    report: ImportReport,
+    encoding: str,
+) -> Iterator[RawRow]:
+    """Rows that pass the cheap checks (shape, encoding, required values)."""
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    line = 1  # the header was line 1
+    while True:
+        start_line = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = max(line + 1, reader.line_num + 1)
+            report.reject(start_line, [f"malformed CSV ({exc})"])
+            continue
+        line = reader.line_num + 1
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            report.reject(
+                start_line,
+                [f"has {len(row)} columns, expected {len(header)} (truncated or shifted row?)"],
+            )
+            continue
+        if any("\ufffd" in cell for cell in row):
+            report.reject(
+                start_line, [f"contains bytes that are not valid {encoding}; use --encoding"]
+            )
+            continue
+        values = dict(zip(header, row, strict=True))
+        language = values.pop("language", None)
+        missing = [r for r in required if not (values.get(r) or "").strip()]
+        if missing:
+            report.reject(start_line, [f"{name}: required value missing" for name in missing])
+            continue
+        yield start_line, values, language
+
+
+def _prepare_one(
+    keyring: Keyring, catalog: FieldCatalog, phone_regions: Sequence[str], row: RawRow
+) -> Outcome:
+    line, values, language = row
+    try:
+        record = prepare_new(
+            keyring, catalog, values, language=language, phone_regions=phone_regions
+        )
+    except RecordRejected as exc:
+        return line, None, tuple(f"{p.field}: {p.message}" for p in exc.problems)
+    except PrivaultError as exc:
+        return line, None, (str(exc),)
+    return line, record, ()
+
+
+# -- parallel preparation -----------------------------------------------------------
+
+_worker: tuple[Keyring, FieldCatalog, tuple[str, ...]] | None = None
+
+
+def _init_worker(
+    provider: KeyProvider, catalog: FieldCatalog, phone_regions: tuple[str, ...]
+) -> None:
+    global _worker
+    _worker = (open_keyring(provider), catalog, phone_regions)
+
+
+def _prepare_chunk(chunk: list[RawRow]) -> list[Outcome]:
+    assert _worker is not None, "worker not initialised"
+    keyring, catalog, phone_regions = _worker
+    return [_prepare_one(keyring, catalog, phone_regions, row) for row in chunk]
+
+
+def _chunks(rows: Iterator[RawRow]) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepare_parallel(
+    service: CustomerService, rows: Iterator[RawRow], workers: int
+) -> Iterator[Outcome]:
+    """Prepared records in input order, with a bounded number of chunks in flight."""
+    context = multiprocessing.get_context("forkserver")
+    if service.key_provider is None:
+        raise InvalidInput(N_("Parallel import needs a key provider for the worker processes."))
+    initializer = partial(
+        _init_worker, service.key_provider, service.catalog, service.phone_regions
+    )
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+        pending: deque[Future[list[Outcome]]] = deque()
+        for chunk in _chunks(rows):
+            pending.append(pool.submit(_prepare_chunk, chunk))
+            if len(pending) >= workers * 3:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _check_header(
@@ -143,7 +270,9 @@ def _check_header(
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise InvalidInput(
-            N_("%(path)s has duplicated columns: %(columns)s"), path=str(path), columns=", ".join(duplicated)
+            N_("%(path)s has duplicated columns: %(columns)s"),
+            path=str(path),
+            columns=", ".join(duplicated),
         )
     missing = [r for r in required if r not in header]
     if missing:
@@ -152,36 +281,6 @@ def _check_header(
             path=str(path),
             columns=", ".join(missing),
         )
-
-
-def _prepare_row(
-    service: CustomerService,
-    header: Sequence[str],
-    row: Sequence[str],
-    required: Sequence[str],
-    report: ImportReport,
-    line: int,
-    encoding: str,
-) -> PreparedRecord | None:
-    if len(row) != len(header):
-        report.reject(line, [f"has {len(row)} columns, expected {len(header)} (truncated or shifted row?)"])
-        return None
-    if any("\ufffd" in cell for cell in row):
-        report.reject(line, [f"contains bytes that are not valid {encoding}; use --encoding"])
-        return None
-    values = dict(zip(header, row, strict=True))
-    language = values.pop("language", None)
-    missing = [r for r in required if not (values.get(r) or "").strip()]
-    if missing:
-        report.reject(line, [f"{name}: required value missing" for name in missing])
-        return None
-    try:
-        return service.prepare(values, language)
-    except RecordRejected as exc:
-        report.reject(line, [f"{p.field}: {p.message}" for p in exc.problems])
-    except PrivaultError as exc:
-        report.reject(line, [str(exc)])
-    return None
 
 
 def _flush(

@@ -99,7 +99,9 @@ def blind_indexes(
     for name, value in values.items():
         definition = catalog.fields[name]
         if value is not None and definition.searchable:
-            out.append((name, keyring.blind_index(definition.kind, match_key(definition.kind, value))))
+            out.append(
+                (name, keyring.blind_index(definition.kind, match_key(definition.kind, value)))
+            )
     for derived in catalog.derived_indexes:
         parts = [values.get(source) for source in derived.sources]
         if all(parts):

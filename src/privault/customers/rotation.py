@@ -15,9 +15,9 @@ from sqlalchemy import Engine, func, select, update
 from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.errors import N_, Conflict
 from privault.store.db import session_scope
-from privault.store.tables import Customer
+from privault.store.tables import Customer, table_of
 
-CUSTOMERS = Customer.__table__
+CUSTOMERS = table_of(Customer)
 BATCH = 1000
 
 
@@ -87,8 +87,10 @@ def retire(engine: Engine, provider: KeyProvider, version: int) -> None:
     still = keys_by_version(engine).get(version, 0)
     if still:
         raise Conflict(
-            N_("%(count)s data keys are still wrapped by master key version %(version)s; "
-               "run 'privault keys rotate' first."),
+            N_(
+                "%(count)s data keys are still wrapped by master key version %(version)s; "
+                "run 'privault keys rotate' first."
+            ),
             count=still,
             version=version,
         )

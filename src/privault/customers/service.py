@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from privault.catalog.fields import FieldCatalog
 from privault.catalog.kinds import canonical, match_key
 from privault.clock import Clock
-from privault.crypto import DataKey, Keyring
+from privault.crypto import DataKey, KeyProvider, Keyring
 from privault.customers.records import (
     PreparedRecord,
     blind_indexes,
@@ -25,12 +25,13 @@ from privault.customers.records import (
     seal_values,
 )
 from privault.errors import N_, Conflict, InvalidInput, NotFound
+from privault.store.bulk import bulk_insert
 from privault.store.db import session_scope
-from privault.store.tables import BlindIndex, Customer, CustomerValue
+from privault.store.tables import BlindIndex, Customer, CustomerValue, table_of
 
-CUSTOMERS = Customer.__table__
-VALUES = CustomerValue.__table__
-INDEXES = BlindIndex.__table__
+CUSTOMERS = table_of(Customer)
+VALUES = table_of(CustomerValue)
+INDEXES = table_of(BlindIndex)
 FETCH_CHUNK: Final[int] = 500
 
 
@@ -59,8 +60,10 @@ class CustomerService:
         catalog: FieldCatalog,
         clock: Clock,
         phone_regions: Sequence[str] = ("CZ", "PK", "GB", "US", "DE"),
+        key_provider: KeyProvider | None = None,
     ) -> None:
         self.engine = engine
+        self.key_provider = key_provider  # lets worker processes open their own keyring
         self.keyring = keyring
         self.catalog = catalog
         self.clock = clock
@@ -68,7 +71,9 @@ class CustomerService:
 
     # -- writing --------------------------------------------------------------------
 
-    def prepare(self, values: Mapping[str, str | None], language: str | None = None) -> PreparedRecord:
+    def prepare(
+        self, values: Mapping[str, str | None], language: str | None = None
+    ) -> PreparedRecord:
         return prepare_new(
             self.keyring, self.catalog, values, language=language, phone_regions=self.phone_regions
         )
@@ -93,36 +98,45 @@ class CustomerService:
             return
         now = self.clock.now()
         purposes = " ".join(sorted(set(collected_for)))
-        session.execute(
-            insert(CUSTOMERS),
+        bulk_insert(
+            session,
+            CUSTOMERS,
+            (
+                "id",
+                "public_id",
+                "language",
+                "collected_for",
+                "created_at",
+                "updated_at",
+                "wrapped_key",
+                "key_version",
+            ),
             [
-                {
-                    "id": r.customer_id,
-                    "public_id": r.public_id,
-                    "language": r.language,
-                    "collected_for": purposes,
-                    "created_at": now,
-                    "updated_at": now,
-                    "wrapped_key": r.wrapped_key,
-                    "key_version": r.key_version,
-                }
+                (
+                    r.customer_id,
+                    r.public_id,
+                    r.language,
+                    purposes,
+                    now,
+                    now,
+                    r.wrapped_key,
+                    r.key_version,
+                )
                 for r in records
             ],
         )
-        value_rows = [
-            {"customer_id": r.customer_id, "field": f, "ciphertext": c, "updated_at": now}
-            for r in records
-            for f, c in r.values
-        ]
-        if value_rows:
-            session.execute(insert(VALUES), value_rows)
-        index_rows = [
-            {"customer_id": r.customer_id, "field": f, "digest": d}
-            for r in records
-            for f, d in r.indexes
-        ]
-        if index_rows:
-            session.execute(insert(INDEXES), index_rows)
+        bulk_insert(
+            session,
+            VALUES,
+            ("customer_id", "field", "ciphertext", "updated_at"),
+            [(r.customer_id, f, c, now) for r in records for f, c in r.values],
+        )
+        bulk_insert(
+            session,
+            INDEXES,
+            ("customer_id", "field", "digest"),
+            [(r.customer_id, f, d) for r in records for f, d in r.indexes],
+        )
 
     def update(self, customer_id: str, values: Mapping[str, str | None]) -> None:
         """Set (or, with ``None``/empty, remove) values; indexes follow in one transaction."""
@@ -136,30 +150,41 @@ class CustomerService:
             sealed = dict(seal_values(self.keyring, data_key, customer_id, changes))
             for name, value in changes.items():
                 session.execute(
-                    delete(VALUES).where(VALUES.c.customer_id == customer_id, VALUES.c.field == name)
+                    delete(VALUES).where(
+                        VALUES.c.customer_id == customer_id, VALUES.c.field == name
+                    )
                 )
                 if value is not None:
                     session.execute(
                         insert(VALUES).values(
-                            customer_id=customer_id, field=name, ciphertext=sealed[name], updated_at=now
+                            customer_id=customer_id,
+                            field=name,
+                            ciphertext=sealed[name],
+                            updated_at=now,
                         )
                     )
             session.execute(delete(INDEXES).where(INDEXES.c.customer_id == customer_id))
-            rows = blind_indexes(self.keyring, self.catalog, {k: v for k, v in merged.items() if k in index_sources})
+            rows = blind_indexes(
+                self.keyring, self.catalog, {k: v for k, v in merged.items() if k in index_sources}
+            )
             if rows:
                 session.execute(
                     insert(INDEXES),
                     [{"customer_id": customer_id, "field": f, "digest": d} for f, d in rows],
                 )
-            session.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(updated_at=now))
+            session.execute(
+                update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(updated_at=now)
+            )
 
     def set_language(self, customer_id: str, language: str) -> None:
         from privault.i18n import LANGUAGES
 
         if language not in LANGUAGES:
-            raise InvalidInput(N_("Unsupported language '%(lang)s'; use en, cs or ur."), lang=language)
+            raise InvalidInput(
+                N_("Unsupported language '%(lang)s'; use en, cs or ur."), lang=language
+            )
         with session_scope(self.engine) as session:
-            result = session.execute(
+            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(language=language)
             )
             if result.rowcount == 0:
@@ -168,7 +193,7 @@ class CustomerService:
     def destroy_key(self, customer_id: str) -> None:
         """Crypto-shredding: without its data key no value of the customer can be opened."""
         with session_scope(self.engine) as session:
-            result = session.execute(
+            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(CUSTOMERS)
                 .where(CUSTOMERS.c.id == customer_id)
                 .values(wrapped_key=None, key_version=None, erased_at=self.clock.now())
@@ -186,7 +211,9 @@ class CustomerService:
         return names
 
     def _data_key(self, session: Session, customer_id: str, *, lock: bool = False) -> DataKey:
-        query = select(CUSTOMERS.c.wrapped_key, CUSTOMERS.c.erased_at).where(CUSTOMERS.c.id == customer_id)
+        query = select(CUSTOMERS.c.wrapped_key, CUSTOMERS.c.erased_at).where(
+            CUSTOMERS.c.id == customer_id
+        )
         if lock and session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         row = session.execute(query).one_or_none()
@@ -253,7 +280,8 @@ class CustomerService:
         if not definition.searchable:
             raise InvalidInput(N_("The field '%(field)s' is not searchable."), field=field)
         digest = self.keyring.blind_index(
-            definition.kind, match_key(definition.kind, canonical(definition.kind, value, self.phone_regions))
+            definition.kind,
+            match_key(definition.kind, canonical(definition.kind, value, self.phone_regions)),
         )
         with self.engine.connect() as connection:
             rows = connection.execute(
@@ -275,11 +303,13 @@ class CustomerService:
             raise NotFound(N_("No customer with that id."))
         return CustomerRef(*row)
 
-    def list(self, limit: int = 100, after: str | None = None) -> list[CustomerRef]:
+    def page(self, limit: int = 100, after: str | None = None) -> list[CustomerRef]:
         """Ids only, in id order; ``after`` is the last id of the previous page."""
         if not 1 <= limit <= 10_000:
             raise InvalidInput(N_("limit must be between 1 and 10000."))
-        query = select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).order_by(CUSTOMERS.c.id)
+        query = select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).order_by(
+            CUSTOMERS.c.id
+        )
         if after is not None:
             query = query.where(CUSTOMERS.c.id > after)
         with self.engine.connect() as connection:

@@ -19,30 +19,113 @@ from faker import Faker
 from stdnum import iban as stdnum_iban
 
 COLUMNS: Final[tuple[str, ...]] = (
-    "first_name", "last_name", "email", "phone", "street", "city", "postal_code",
-    "country", "date_of_birth", "customer_number", "company", "iban", "language",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "date_of_birth",
+    "customer_number",
+    "company",
+    "iban",
+    "language",
 )
 URDU_FIRST: Final[tuple[str, ...]] = (
-    "محمد", "علی", "فاطمہ", "عائشہ", "حسن", "زینب", "عمران", "سارہ", "بلال", "مریم",
-    "احمد", "نادیہ", "عثمان", "حنا", "کامران", "ثنا", "فیصل", "رابعہ", "طارق", "صائمہ",
+    "محمد",
+    "علی",
+    "فاطمہ",
+    "عائشہ",
+    "حسن",
+    "زینب",
+    "عمران",
+    "سارہ",
+    "بلال",
+    "مریم",
+    "احمد",
+    "نادیہ",
+    "عثمان",
+    "حنا",
+    "کامران",
+    "ثنا",
+    "فیصل",
+    "رابعہ",
+    "طارق",
+    "صائمہ",
 )
 URDU_LAST: Final[tuple[str, ...]] = (
-    "خان", "احمد", "ملک", "قریشی", "چوہدری", "شیخ", "رضا", "بٹ", "صدیقی", "حسین",
-    "مرزا", "جعفری", "اعوان", "راجپوت", "ہاشمی",
+    "خان",
+    "احمد",
+    "ملک",
+    "قریشی",
+    "چوہدری",
+    "شیخ",
+    "رضا",
+    "بٹ",
+    "صدیقی",
+    "حسین",
+    "مرزا",
+    "جعفری",
+    "اعوان",
+    "راجپوت",
+    "ہاشمی",
 )
 URDU_LATIN: Final[dict[str, str]] = {
-    "محمد": "muhammad", "علی": "ali", "فاطمہ": "fatima", "عائشہ": "ayesha", "حسن": "hassan",
-    "زینب": "zainab", "عمران": "imran", "سارہ": "sara", "بلال": "bilal", "مریم": "maryam",
-    "احمد": "ahmed", "نادیہ": "nadia", "عثمان": "usman", "حنا": "hina", "کامران": "kamran",
-    "ثنا": "sana", "فیصل": "faisal", "رابعہ": "rabia", "طارق": "tariq", "صائمہ": "saima",
-    "خان": "khan", "ملک": "malik", "قریشی": "qureshi", "چوہدری": "chaudhry", "شیخ": "sheikh",
-    "رضا": "raza", "بٹ": "butt", "صدیقی": "siddiqui", "حسین": "hussain", "مرزا": "mirza",
-    "جعفری": "jafri", "اعوان": "awan", "راجپوت": "rajput", "ہاشمی": "hashmi",
+    "محمد": "muhammad",
+    "علی": "ali",
+    "فاطمہ": "fatima",
+    "عائشہ": "ayesha",
+    "حسن": "hassan",
+    "زینب": "zainab",
+    "عمران": "imran",
+    "سارہ": "sara",
+    "بلال": "bilal",
+    "مریم": "maryam",
+    "احمد": "ahmed",
+    "نادیہ": "nadia",
+    "عثمان": "usman",
+    "حنا": "hina",
+    "کامران": "kamran",
+    "ثنا": "sana",
+    "فیصل": "faisal",
+    "رابعہ": "rabia",
+    "طارق": "tariq",
+    "صائمہ": "saima",
+    "خان": "khan",
+    "ملک": "malik",
+    "قریشی": "qureshi",
+    "چوہدری": "chaudhry",
+    "شیخ": "sheikh",
+    "رضا": "raza",
+    "بٹ": "butt",
+    "صدیقی": "siddiqui",
+    "حسین": "hussain",
+    "مرزا": "mirza",
+    "جعفری": "jafri",
+    "اعوان": "awan",
+    "راجپوت": "rajput",
+    "ہاشمی": "hashmi",
 }
 PK_CITIES: Final[tuple[str, ...]] = (
-    "لاہور", "کراچی", "اسلام آباد", "راولپنڈی", "فیصل آباد", "ملتان", "پشاور", "Lahore", "Karachi",
+    "لاہور",
+    "کراچی",
+    "اسلام آباد",
+    "راولپنڈی",
+    "فیصل آباد",
+    "ملتان",
+    "پشاور",
+    "Lahore",
+    "Karachi",
 )
-PK_STREETS: Final[tuple[str, ...]] = ("مال روڈ", "جناح ایونیو", "Gulberg III", "Model Town", "Clifton Block 5")
+PK_STREETS: Final[tuple[str, ...]] = (
+    "مال روڈ",
+    "جناح ایونیو",
+    "Gulberg III",
+    "Model Town",
+    "Clifton Block 5",
+)
 PK_BANKS: Final[tuple[str, ...]] = ("SCBL", "HABB", "MUCB", "UNIL", "MEZN")
 DOMAINS: Final[tuple[str, ...]] = ("example.com", "example.net", "example.org")
 
@@ -54,7 +137,7 @@ def _ascii_slug(text: str) -> str:
 
 class DemoGenerator:
     def __init__(self, seed: int = 2026) -> None:
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 -- reproducible demo data, not secrets
         self.fakers = {loc: Faker(loc) for loc in ("cs_CZ", "en_GB", "en_PK")}
         for offset, faker in enumerate(self.fakers.values()):
             faker.seed_instance(seed + offset)
@@ -98,7 +181,8 @@ class DemoGenerator:
             "first_name": first,
             "last_name": last,
             **self._common(first, last),
-            "phone": f"+420 {prefix} {self.random.randrange(100, 999)} {self.random.randrange(100, 999)}",
+            "phone": f"+420 {prefix} {self.random.randrange(100, 999)} "
+            f"{self.random.randrange(100, 999)}",
             "street": fake.street_address(),
             "city": fake.city(),
             "postal_code": fake.postcode(),

@@ -10,7 +10,7 @@ keep in step.  English is the source language: msgids are the English text.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Final, Literal
 
@@ -99,7 +99,7 @@ def load_catalog(lang: Language) -> Catalog:
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str) -> NullTranslations:
     """A gettext translations object for ``lang``; English and unknown tags get msgids back."""
     language = parse_language(lang)

@@ -35,7 +35,9 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     try:
         engine = create_engine(url, future=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise ConfigError(N_("Invalid database URL: %(reason)s"), reason=type(exc).__name__) from None
+        raise ConfigError(
+            N_("Invalid database URL: %(reason)s"), reason=type(exc).__name__
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

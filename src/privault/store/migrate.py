@@ -23,6 +23,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # so that ``Base.metadata`` is complete.  Each slice with tables adds its models here.
 MODEL_MODULES: tuple[str, ...] = ("privault.store.tables",)
 MODEL_MODULES += ("privault.consent.models",)
+MODEL_MODULES += ("privault.audit.models",)
 
 
 def full_metadata() -> MetaData:

@@ -7,6 +7,7 @@ Migrations in ``store/migrations`` create exactly this metadata; a test compares
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
 )
@@ -57,6 +59,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core ``Table`` of a mapped class, typed as such (for bulk Core statements)."""
+    return cast(Table, model.__table__)
 
 
 class Customer(Base):

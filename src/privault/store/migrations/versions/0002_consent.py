@@ -7,9 +7,8 @@ Create Date: 2026-11-22
 On its own branch from 0001 (slices add sibling branches; upgrade goes to every head).
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0002_consent"
 down_revision = "0001"
