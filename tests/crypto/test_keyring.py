@@ -192,3 +192,18 @@ def test_checkpoint_signatures_verify_with_the_public_key_only(keyring: Keyring)
     public = keyring.public_signing_key()
     assert verify_signature(public, b"head", signature)
     assert not verify_signature(public, b"head2", signature)
+
+
+@given(context=st.text(max_size=20), payload=st.binary(max_size=100))
+@settings(max_examples=100, deadline=None)
+def test_references_round_trip_and_are_bound_to_their_context(
+    keyring: Keyring, context: str, payload: bytes
+) -> None:
+    sealed = keyring.seal_reference(context, payload)
+    assert keyring.open_reference(context, sealed) == payload
+    with pytest.raises(DecryptionError):
+        keyring.open_reference(context + "x", sealed)
+    tampered = bytearray(sealed)
+    tampered[-1] ^= 1
+    with pytest.raises(DecryptionError):
+        keyring.open_reference(context, bytes(tampered))

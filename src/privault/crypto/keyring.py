@@ -66,6 +66,7 @@ class Keyring:
         self._active = material.active_version
         self._blind_key = material.blind_index_key
         self._signing = Ed25519PrivateKey.from_private_bytes(material.signing_seed)
+        self._reference: AESGCM | None = None
 
     @property
     def active_version(self) -> int:
@@ -164,6 +165,38 @@ class Keyring:
             algorithm=SHA256(), length=32, salt=None, info=b"privault/mac/v1\x00" + purpose.encode()
         ).derive(self._blind_key)
         return hmac.digest(subkey, message, "sha256")
+
+    # -- opaque references (tokenized views) --------------------------------------------
+
+    def _reference_aead(self) -> AESGCM:
+        if self._reference is None:
+            key = HKDF(
+                algorithm=SHA256(), length=32, salt=None, info=b"privault/reference/v1"
+            ).derive(self._blind_key)
+            self._reference = AESGCM(key)
+        return self._reference
+
+    def seal_reference(self, context: str, payload: bytes) -> bytes:
+        """Encrypt a small reference (never a value) so that only privault can read it.
+
+        Tokens of the ``tokenized`` view are such references: they name a customer and a
+        field, and turning one back goes through the access gate.  The key derives from
+        the blind-index key, so tokens survive master key rotation.
+        """
+        nonce = os.urandom(NONCE_BYTES)
+        aad = b"privault/reference/v1\x00" + context.encode()
+        return bytes([FORMAT_VERSION]) + nonce + self._reference_aead().encrypt(nonce, payload, aad)
+
+    def open_reference(self, context: str, sealed: bytes) -> bytes:
+        if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != FORMAT_VERSION:
+            raise DecryptionError()
+        aad = b"privault/reference/v1\x00" + context.encode()
+        try:
+            return self._reference_aead().decrypt(
+                sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :], aad
+            )
+        except InvalidTag:
+            raise DecryptionError() from None
 
     # -- signatures (audit checkpoints) -------------------------------------------------
 

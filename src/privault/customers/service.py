@@ -292,6 +292,19 @@ class CustomerService:
             ).all()
         return [CustomerRef(*row) for row in rows]
 
+    def resolve(self, reference: str) -> CustomerRef:
+        """A customer by internal id or public id (``cus_...``); erased ones included."""
+        column = CUSTOMERS.c.public_id if reference.startswith("cus_") else CUSTOMERS.c.id
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
+                    column == reference
+                )
+            ).one_or_none()
+        if row is None:
+            raise NotFound(N_("No customer with that id."))
+        return CustomerRef(*row)
+
     def get(self, customer_id: str) -> CustomerRef:
         with self.engine.connect() as connection:
             row = connection.execute(

@@ -24,6 +24,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MODEL_MODULES: tuple[str, ...] = ("privault.store.tables",)
 MODEL_MODULES += ("privault.consent.models",)
 MODEL_MODULES += ("privault.audit.models",)
+MODEL_MODULES += ("privault.access.models",)
 
 
 def full_metadata() -> MetaData:
