@@ -48,6 +48,9 @@ def _register() -> None:
     from privault.cli import audit
 
     app.add_typer(audit.app, name="audit", help="Audit trail: verify, export, checkpoint, list.")
+    from privault.cli import principals
+
+    app.add_typer(principals.app, name="principals", help="Principals and their API keys.")
 
 
 def main() -> None:
