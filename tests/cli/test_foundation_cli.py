@@ -40,7 +40,15 @@ def test_demo_then_count_rotate_and_fields(tmp_path: Path) -> None:
     home = tmp_path / "home"
     demo = run(home, "demo", "--customers", "200", "--json")
     assert demo.returncode == 0, demo.stderr
-    assert json.loads(demo.stdout)["customers"] == 200
+    story = json.loads(demo.stdout)
+    assert story["customers"] == 200
+    s1 = story["s1"]
+    assert s1["marketing_export"]["included"] == story["consented_to_marketing"] > 0
+    assert s1["marketing_export"]["rows"] == s1["marketing_export"]["included"]
+    assert sum(s1["marketing_export"]["excluded"].values()) == 200 - story["consented_to_marketing"]
+    assert s1["customer_service_asks_for_marketing"]["reasons"] == ["not_authorised"]
+    assert "recipient_not_authorised" in s1["hand_over_to_friend"]["reasons"]
+    assert s1["audit"]["ok"]
     assert not (home / "demo" / "customers.csv").exists()  # no plaintext copy left behind
     count = run(home, "customers", "count", "--json")
     assert json.loads(count.stdout) == {"customers": 200}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, insert, select, update
 
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome, Signer
 from privault.catalog.fields import Classification, FieldCatalog, Verification
 from privault.clock import Clock
 from privault.errors import N_, InvalidInput
@@ -33,6 +34,8 @@ def record_verification(
     classification: Classification,
     verified_by: str,
     reason: str,
+    keyring: Signer,
+    actor: str,
 ) -> Verification:
     """Record a classification; the previous one stays in the table, inactive, as history."""
     catalog.require(field)
@@ -56,5 +59,19 @@ def record_verification(
                 reason=reason.strip(),
                 active=True,
             )
+        )
+        # R5 classifications change what needs no need-to-know: a policy change.
+        AuditLog(engine, keyring, clock).append(
+            session.connection(),
+            AuditEntry(
+                at=now,
+                kind=Kind.POLICY,
+                action="field.classify",
+                principal=actor,
+                outcome=Outcome.SUCCEEDED,
+                fields=(field,),
+                categories=(catalog.require(field).category,),
+                details={"classification": classification},
+            ),
         )
     return Verification(classification, verified_by.strip(), now, reason.strip())

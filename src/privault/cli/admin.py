@@ -9,18 +9,38 @@ from rich.console import Console
 from rich.table import Table
 
 from privault.catalog.verifications import record_verification
-from privault.cli.context import JsonOption, emit, settings
+from privault.cli.context import JsonOption, LangOption, emit, operator, settings
 from privault.cli.progress import bytes_progress
 from privault.crypto import create_key_file
 from privault.customers.importer import import_csv
 from privault.demo.generator import write_csv
+from privault.demo.scenario import MARKETING, play_s1, seed_consents
 from privault.errors import N_, ConfigError, InvalidInput
+from privault.i18n import translator
 from privault.runtime import open_vault
 from privault.settings import Settings
 from privault.store import make_engine, upgrade
 from privault.store.migrate import current_revision
 
 fields_app = typer.Typer(no_args_is_help=True)
+
+DEMO_STORED = N_(
+    "%(customers)s customers stored, every field sealed under the customer's own key; "
+    "%(consented)s agreed to marketing e-mails, %(objected)s objected to marketing."
+)
+DEMO_S1 = N_("S1: a colleague wants the customers' e-mail list to market a new service.")
+DEMO_STEP1 = N_(
+    "1. ayesha.khan (marketing) exports e-mails for marketing: %(included)s customers who "
+    "agreed are included; left out: %(excluded)s."
+)
+DEMO_STEP2 = N_(
+    "2. jana.dvorakova (customer service, ten years in the company) asks for the same list "
+    "for marketing: refused."
+)
+DEMO_STEP3 = N_("3. jana.dvorakova hands the service list over to her friend tomas.kral: refused.")
+DEMO_STEP4_OK = N_("4. The audit trail holds %(entries)s entries and verifies intact.")
+DEMO_STEP4_BROKEN = N_("4. The audit trail (%(entries)s entries) does NOT verify.")
+DEMO_TRY = N_("Try it yourself:")
 
 
 def register(app: typer.Typer) -> None:
@@ -85,6 +105,7 @@ def demo(
     ctx: typer.Context,
     customers: int = typer.Option(3000, "--customers", min=1, max=2_000_000, help="How many."),
     seed: int = typer.Option(2026, "--seed", help="Random seed (same seed, same data)."),
+    lang: str = LangOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Initialise a vault if needed and load a generated demo data set into it."""
@@ -107,23 +128,58 @@ def demo(
                 vault.customers, csv_path, collected_for=["essential.service"], progress=tick
             )
         csv_path.unlink()  # the plaintext copy is not kept: the vault holds the data now
+        seeded = seed_consents(vault, seed=seed)
+        story = play_s1(vault, lang)
         result = {
             "home": str(config.home),
             "customers": vault.customers.count(),
             "imported": report.accepted,
             "rejected": report.rejected,
-            "fields": list(vault.catalog.names),
+            "consented_to_marketing": seeded.consented,
+            "objected_to_marketing": seeded.objected,
+            "s1": story,
         }
     finally:
         vault.close()
 
     def render(out: Console) -> None:
-        out.print(f"[bold]privault demo[/] in {result['home']}")
+        _ = translator(lang).gettext
+        exported = story["marketing_export"]
+        out.print(f"[bold]privault demo[/] {result['home']}")
         out.print(
-            f"{result['customers']} customers stored, every field sealed with its "
-            "customer's own key; searchable fields have blind indexes."
+            _(DEMO_STORED)
+            % {
+                "customers": result["customers"],
+                "consented": seeded.consented,
+                "objected": seeded.objected,
+            }
         )
-        out.print("Try: privault customers count | privault fields list | privault keys status")
+        out.print()
+        out.print(_(DEMO_S1))
+        out.print(
+            _(DEMO_STEP1)
+            % {
+                "included": exported["included"],
+                "excluded": ", ".join(f"{k}: {v}" for k, v in exported["excluded"].items()) or "-",
+            }
+        )
+        for step, title in (
+            ("customer_service_asks_for_marketing", DEMO_STEP2),
+            ("hand_over_to_friend", DEMO_STEP3),
+        ):
+            out.print(_(title), markup=False)
+            out.print(story[step].get("explanation", ""), markup=False)
+        audit = story["audit"]
+        out.print(
+            _(DEMO_STEP4_OK if audit["ok"] else DEMO_STEP4_BROKEN) % {"entries": audit["entries"]}
+        )
+        out.print()
+        out.print(_(DEMO_TRY), markup=False)
+        out.print(
+            f"  privault policy explain --principal jana.dvorakova --purpose {MARKETING} "
+            f"--field email --action export --lang {lang}",
+            markup=False,
+        )
 
     emit(result, as_json, render)
 
@@ -187,6 +243,8 @@ def fields_verify(
             classification="public" if classification == "public" else "confidential",
             verified_by=verified_by,
             reason=reason,
+            keyring=vault.keyring,
+            actor=operator(),
         )
     finally:
         vault.close()

@@ -7,7 +7,10 @@ clear line on stderr and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +43,13 @@ def state(ctx: typer.Context) -> CliState:
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
     return root.obj
+
+
+def operator() -> str:
+    """Who runs a CLI command, for the audit trail: $PRIVAULT_OPERATOR or the OS user."""
+    name = os.environ.get("PRIVAULT_OPERATOR") or getpass.getuser()
+    cleaned = re.sub(r"[^\w.@-]", "-", name).strip("-_") or "operator"
+    return f"cli:{cleaned}"
 
 
 def settings(ctx: typer.Context) -> Settings:

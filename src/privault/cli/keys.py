@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from privault.cli.context import JsonOption, emit, settings
+from privault.cli.context import JsonOption, emit, operator, settings
 from privault.cli.progress import count_progress
 from privault.customers.rotation import keys_by_version, retire, rotate
 from privault.runtime import key_provider, open_vault
@@ -41,7 +41,9 @@ def rotate_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     try:
         total = vault.customers.count(include_erased=False)
         with count_progress(total, "Re-wrapping data keys", quiet=as_json) as tick:
-            report = rotate(vault.engine, key_provider(config), tick)
+            report = rotate(
+                vault.engine, key_provider(config), tick, clock=vault.clock, actor=operator()
+            )
     finally:
         vault.close()
     result = {
@@ -68,7 +70,7 @@ def retire_command(
     config = settings(ctx)
     vault = open_vault(config)
     try:
-        retire(vault.engine, key_provider(config), version)
+        retire(vault.engine, key_provider(config), version, clock=vault.clock, actor=operator())
     finally:
         vault.close()
     emit({"retired": version}, as_json, lambda out: out.print(f"Master key v{version} retired."))

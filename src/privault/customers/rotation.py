@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, update
 
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.clock import Clock
 from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.errors import N_, Conflict
 from privault.store.db import session_scope
@@ -73,16 +75,40 @@ def rewrap_all(
             progress(len(rows))
 
 
+def _record(
+    engine: Engine, keyring: Keyring, clock: Clock, actor: str, action: str, counts: dict[str, int]
+) -> None:
+    AuditLog(engine, keyring, clock).record(
+        AuditEntry(
+            at=clock.now(),
+            kind=Kind.KEY,
+            action=action,
+            principal=actor,
+            outcome=Outcome.SUCCEEDED,
+            counts=counts,
+        )
+    )
+
+
 def rotate(
-    engine: Engine, provider: KeyProvider, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    provider: KeyProvider,
+    progress: Callable[[int], None] | None = None,
+    *,
+    clock: Clock,
+    actor: str,
 ) -> RotationReport:
+    """Rotate and record it in the audit trail (a key change, DESIGN.md §6)."""
     version = provider.add_master_version()
     keyring = open_keyring(provider)
     count = rewrap_all(engine, keyring, progress)
+    _record(engine, keyring, clock, actor, "key.rotate", {"version": version, "rewrapped": count})
     return RotationReport(version, count, keys_by_version(engine))
 
 
-def retire(engine: Engine, provider: KeyProvider, version: int) -> None:
+def retire(
+    engine: Engine, provider: KeyProvider, version: int, *, clock: Clock, actor: str
+) -> None:
     """Remove an old master key version, but only once no data key depends on it."""
     still = keys_by_version(engine).get(version, 0)
     if still:
@@ -95,3 +121,4 @@ def retire(engine: Engine, provider: KeyProvider, version: int) -> None:
             version=version,
         )
     provider.retire_master_version(version)
+    _record(engine, open_keyring(provider), clock, actor, "key.retire", {"version": version})
