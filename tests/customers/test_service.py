@@ -100,8 +100,8 @@ def test_fetch_many_streams_only_the_requested_fields(vault: Vault) -> None:
 
 def test_blind_index_rows_grow_monotonically_for_incremental_readers(vault: Vault) -> None:
     vault.customers.create(JAN)
-    first = vault.customers.iter_blind_indexes()
+    first = vault.customers.fetch_since()
     assert {row.field for row in first} == {"last_name", "email", "phone", "iban", "full_name"}
     vault.customers.create({**JAN, "email": "second@example.com"})
-    newer = vault.customers.iter_blind_indexes(after_id=max(r.id for r in first))
+    newer = vault.customers.fetch_since(after_id=max(r.id for r in first))
     assert newer and min(r.id for r in newer) > max(r.id for r in first)

@@ -27,7 +27,7 @@ from privault.customers.records import (
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.store.bulk import bulk_insert
 from privault.store.db import session_scope
-from privault.store.tables import BlindIndex, Customer, CustomerValue, table_of
+from privault.store.tables import BlindIndex, Customer, CustomerValue, IndexRow, table_of
 
 CUSTOMERS = table_of(Customer)
 VALUES = table_of(CustomerValue)
@@ -42,14 +42,6 @@ class CustomerRef:
     id: str
     public_id: str
     language: str
-
-
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    id: int
-    field: str
-    customer_id: str
-    digest: bytes
 
 
 class CustomerService:
@@ -335,8 +327,9 @@ class CustomerService:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    def iter_blind_indexes(self, after_id: int = 0, limit: int = 50_000) -> list[IndexRow]:
-        """Index rows with ``id > after_id``: how the scanner's exact match refreshes."""
+    def fetch_since(self, after_id: int = 0, limit: int = 50_000) -> list[IndexRow]:
+        """Index rows with ``id > after_id``: how the scanner's exact match refreshes
+        (this makes the service a ``privault.scan.IndexSource``)."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(INDEXES.c.id, INDEXES.c.field, INDEXES.c.customer_id, INDEXES.c.digest)

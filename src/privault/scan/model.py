@@ -33,7 +33,13 @@ PERSON: Final = "PERSON"
 CUSTOMER_NUMBER: Final = "CUSTOMER_NUMBER"
 
 # Entities whose bulk disclosure is serious on its own, whoever the data is about.
-HIGH_RISK: Final[frozenset[str]] = frozenset({CARD, IBAN, CZ_BIRTH_NUMBER, PK_CNIC, CZ_BANK_ACCOUNT})
+HIGH_RISK: Final[frozenset[str]] = frozenset(
+    {CARD, IBAN, CZ_BIRTH_NUMBER, PK_CNIC, CZ_BANK_ACCOUNT}
+)
+
+
+# Problem codes after which the content was still scanned in full.
+PARTIAL_OK: Final[frozenset[str]] = frozenset({"scanned_as_text", "redaction_incomplete"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +101,12 @@ class FileReport:
     problems: list[Problem] = field(default_factory=list)
     characters: int = 0
     findings_dropped: int = 0
+    matched: int = 0  # findings that matched our customers
 
     @property
     def failed(self) -> bool:
-        return any(p.code != "limit" for p in self.problems) and self.characters == 0
+        """Some of the file was not scanned (a scan that fails must not pass as clean)."""
+        return any(p.code not in PARTIAL_OK for p in self.problems)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {

@@ -6,6 +6,7 @@ Migrations in ``store/migrations`` create exactly this metadata; a test compares
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -105,6 +106,16 @@ class BlindIndex(Base):
     )
     field: Mapped[str] = mapped_column(String(64))
     digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """One blind-index row as readers see it; ``id`` increases with every insert."""
+
+    id: int
+    field: str
+    customer_id: str
+    digest: bytes
 
 
 class FieldVerification(Base):

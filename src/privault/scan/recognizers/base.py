@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 from typing import ClassVar, Final
 
 from privault.catalog.kinds import KindName
@@ -36,6 +37,13 @@ def ascii_digits(text: str) -> str:
 
 def only_digits(text: str) -> str:
     return "".join(ch for ch in ascii_digits(text) if ch.isdigit())
+
+
+def context_words(
+    *, en: Sequence[str], cs: Sequence[str], ur: Sequence[str]
+) -> Mapping[str, tuple[str, ...]]:
+    """Context words per language (read-only, so subclasses cannot share mutations)."""
+    return MappingProxyType({"en": tuple(en), "cs": tuple(cs), "ur": tuple(ur)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,9 @@ class Recognizer:
 
     @cached_property
     def context_regex(self) -> re.Pattern[str] | None:
-        words = sorted({w.casefold() for ws in self.context.values() for w in ws}, key=len, reverse=True)
+        words = sorted(
+            {w.casefold() for ws in self.context.values() for w in ws}, key=len, reverse=True
+        )
         if not words:
             return None
         alternatives = "|".join(re.escape(w) for w in words)

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
 
 import phonenumbers
 
 from privault.catalog.kinds import DEFAULT_PHONE_REGIONS, match_key
 from privault.errors import N_
 from privault.scan.model import EMAIL, PHONE
-from privault.scan.recognizers.base import AT_SIGN, DIGITS, Pattern, Recognizer, ascii_digits
+from privault.scan.recognizers.base import (
+    AT_SIGN,
+    DIGITS,
+    Pattern,
+    Recognizer,
+    ascii_digits,
+    context_words,
+)
 
-PHONE_CONTEXT = {
-    "en": ("phone", "telephone", "tel", "mobile", "cell", "call", "contact", "fax", "whatsapp"),
-    "cs": ("telefon", "tel", "mobil", "mobilní", "číslo", "volejte", "kontakt", "zavolejte"),
-    "ur": ("فون", "موبائل", "نمبر", "رابطہ", "ٹیلی فون", "کال"),
-}
+_DATE_LIKE = re.compile(r"^[0-9]{1,4}[./\-][0-9]{1,2}[./\-][0-9]{1,4}$")
+
+# Regions whose national numbers start with a trunk prefix 0 (CZ and NANP have none).
+_TRUNK_ZERO = frozenset({"GB", "PK", "DE", "AT", "FR", "IT", "NL", "PL", "SK", "IN", "AU"})
+
+PHONE_CONTEXT = context_words(
+    en=("phone", "telephone", "tel", "mobile", "cell", "call", "contact", "fax", "whatsapp"),
+    cs=("telefon", "tel", "mobil", "mobilní", "číslo", "volejte", "kontakt", "zavolejte"),
+    ur=("فون", "موبائل", "نمبر", "رابطہ", "ٹیلی فون", "کال"),
+)
 
 
 class EmailRecognizer(Recognizer):
@@ -26,16 +38,16 @@ class EmailRecognizer(Recognizer):
     patterns = (
         Pattern(
             "email",
-            r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
-            r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w\-])",
+            r"(?<![\w.%+\-])[^\W_][\w.%+\-]{0,63}@"
+            r"(?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w\-])",
             0.9,
         ),
     )
-    context = {
-        "en": ("email", "e-mail", "mail", "address"),
-        "cs": ("e-mail", "email", "mail", "adresa"),
-        "ur": ("ای میل", "پتہ"),
-    }
+    context = context_words(
+        en=("email", "e-mail", "mail", "address"),
+        cs=("e-mail", "email", "mail", "adresa"),
+        ur=("ای میل", "پتہ"),
+    )
     explanation = N_("e-mail address")
 
     def validate(self, text: str) -> str | None:
@@ -58,8 +70,14 @@ class PhoneRecognizer(Recognizer):
     triggers = frozenset({DIGITS})
     patterns = (
         Pattern("international", r"(?<![\w+])(?:\+|00)[1-9][0-9 \-.()/]{6,20}[0-9](?![\w])", 0.85),
-        Pattern("national", r"(?<![\w+\-/.])\(?0[0-9]{1,4}\)?[ \-.][0-9][0-9 \-.]{4,12}[0-9](?![\w\-/])", 0.6),
-        Pattern("us", r"(?<![\w+\-/.])\(?[2-9][0-9]{2}\)?[ \-.][0-9]{3}[ \-.][0-9]{4}(?![\w\-/])", 0.55),
+        Pattern(
+            "national",
+            r"(?<![\w+\-/.])\(?0[0-9]{1,4}\)?[ \-.][0-9][0-9 \-.]{4,12}[0-9](?![\w\-/])",
+            0.6,
+        ),
+        Pattern(
+            "us", r"(?<![\w+\-/.])\(?[2-9][0-9]{2}\)?[ \-.][0-9]{3}[ \-.][0-9]{4}(?![\w\-/])", 0.55
+        ),
         Pattern("bare", r"(?<![\w+\-/.])0[0-9]{9,11}(?![\w\-/])", 0.4),
     )
     context = PHONE_CONTEXT
@@ -69,7 +87,15 @@ class PhoneRecognizer(Recognizer):
         self.regions = regions
 
     def validate(self, text: str) -> str | None:
-        return parse_phone(text, self.regions)
+        if _DATE_LIKE.match(text):
+            return None
+        stripped = text.lstrip("( ")
+        if stripped.startswith(("+", "00")):
+            return parse_phone(text, self.regions)
+        # Written nationally: only regions whose plan fits the first digit are worth parsing.
+        trunk = stripped.startswith("0")
+        regions = tuple(r for r in self.regions if (r in _TRUNK_ZERO) == trunk)
+        return parse_phone(text, regions) if regions else None
 
 
 def parse_phone(text: str, regions: tuple[str, ...]) -> str | None:

@@ -7,7 +7,7 @@ from datetime import date
 
 from privault.errors import N_
 from privault.scan.model import DOB
-from privault.scan.recognizers.base import DIGITS, Pattern, Recognizer
+from privault.scan.recognizers.base import DIGITS, Pattern, Recognizer, context_words
 
 _DMY = re.compile(r"^([0-9]{1,2})\s?[./\-]\s?([0-9]{1,2})\s?[./\-]\s?([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -19,15 +19,19 @@ class DateOfBirthRecognizer(Recognizer):
     triggers = frozenset({DIGITS})
     needs_context = True
     patterns = (
-        Pattern("dmy", r"(?<![0-9./\-])[0-9]{1,2}\s?[./\-]\s?[0-9]{1,2}\s?[./\-]\s?[0-9]{4}(?![0-9]|[./\-][0-9])", 0.3),
+        Pattern(
+            "dmy",
+            r"(?<![0-9./\-])[0-9]{1,2}\s?[./\-]\s?[0-9]{1,2}\s?[./\-]\s?[0-9]{4}(?![0-9]|[./\-][0-9])",
+            0.3,
+        ),
         Pattern("iso", r"(?<![0-9./\-])[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9]|[./\-][0-9])", 0.3),
     )
     context_boost = 0.5
-    context = {
-        "en": ("born", "birth", "date of birth", "dob", "d.o.b", "birthday", "birthdate", "b."),
-        "cs": ("narozen", "narozena", "narození", "datum narození", "nar.", "narozeniny", "dat. nar."),
-        "ur": ("تاریخ پیدائش", "پیدائش", "پیدا", "یوم پیدائش"),
-    }
+    context = context_words(
+        en=("born", "birth", "date of birth", "dob", "d.o.b", "birthday", "birthdate", "b."),
+        cs=("narozen", "narozena", "narození", "datum narození", "nar.", "narozeniny", "dat. nar."),
+        ur=("تاریخ پیدائش", "پیدائش", "پیدا", "یوم پیدائش"),
+    )
     explanation = N_("date next to a birth-date context word")
 
     def validate(self, text: str) -> str | None:

@@ -7,7 +7,7 @@ from stdnum import luhn
 
 from privault.errors import N_
 from privault.scan.model import CARD, IBAN
-from privault.scan.recognizers.base import DIGITS, Pattern, Recognizer, only_digits
+from privault.scan.recognizers.base import DIGITS, Pattern, Recognizer, context_words, only_digits
 
 
 class IbanRecognizer(Recognizer):
@@ -18,16 +18,17 @@ class IbanRecognizer(Recognizer):
     patterns = (
         Pattern(
             "iban",
-            r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
+            r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]{4}){2,7}"
+            r"(?:[ \-]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
             0.5,
         ),
     )
     validated_score = 0.95
-    context = {
-        "en": ("iban", "account", "bank", "transfer"),
-        "cs": ("iban", "účet", "účtu", "banka", "převod"),
-        "ur": ("آئی بین", "اکاؤنٹ", "بینک", "کھاتہ"),
-    }
+    context = context_words(
+        en=("iban", "account", "bank", "transfer"),
+        cs=("iban", "účet", "účtu", "banka", "převod"),
+        ur=("آئی بین", "اکاؤنٹ", "بینک", "کھاتہ"),
+    )
     explanation = N_("IBAN with valid check digits (mod-97)")
 
     def validate(self, text: str) -> str | None:
@@ -72,20 +73,23 @@ class CardRecognizer(Recognizer):
     entity = CARD
     triggers = frozenset({DIGITS})
     patterns = (
-        Pattern("card", r"(?<![0-9\-./])[0-9](?:[ \-]?[0-9]){11,18}(?![0-9]|[\-./][0-9])", 0.5),
+        Pattern(
+            "grouped",
+            r"(?<![0-9])[0-9]{4}(?:[ \-][0-9]{4}){2}[ \-][0-9]{1,4}(?:[ \-][0-9]{3})?(?![0-9])",
+            0.5,
+        ),
+        Pattern("amex_diners", r"(?<![0-9])3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5}(?![0-9])", 0.5),
+        Pattern("bare", r"(?<![0-9A-Za-z])[0-9]{13,19}(?![0-9A-Za-z])", 0.4),
     )
     validated_score = 0.9
-    context = {
-        "en": ("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment"),
-        "cs": ("karta", "karty", "kartou", "platební", "kreditní"),
-        "ur": ("کارڈ", "کریڈٹ", "ڈیبٹ", "ادائیگی"),
-    }
+    context = context_words(
+        en=("card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment"),
+        cs=("karta", "karty", "kartou", "platební", "kreditní"),
+        ur=("کارڈ", "کریڈٹ", "ڈیبٹ", "ادائیگی"),
+    )
     explanation = N_("payment card number (Luhn check and issuer range)")
 
     def validate(self, text: str) -> str | None:
-        groups = text.replace("-", " ").split()
-        if len(groups) > 1 and len({len(g) for g in groups[:-1]}) > 2:
-            return None  # real cards are grouped regularly (4-4-4-4, 4-6-5)
         digits = only_digits(text)
         if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits) or not card_brand_ok(digits):
             return None

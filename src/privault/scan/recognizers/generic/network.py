@@ -6,7 +6,7 @@ import ipaddress
 
 from privault.errors import N_
 from privault.scan.model import IP
-from privault.scan.recognizers.base import COLONS, DIGITS, Pattern, Recognizer
+from privault.scan.recognizers.base import COLONS, DIGITS, Pattern, Recognizer, context_words
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 
@@ -17,14 +17,18 @@ class IpRecognizer(Recognizer):
     triggers = frozenset({DIGITS, COLONS})
     patterns = (
         Pattern("ipv4", rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.[0-9])", 0.6),
-        Pattern("ipv6", r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]{0,15}(?![\w:])", 0.6),
+        Pattern(
+            "ipv6",
+            r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:\.[0-9]{1,3}){0,3}(?![\w:]|\.[0-9])",
+            0.6,
+        ),
     )
     validated_score = 0.7
-    context = {
-        "en": ("ip", "address", "host", "server", "client"),
-        "cs": ("ip", "adresa", "adresy", "server"),
-        "ur": ("آئی پی", "ایڈریس", "سرور"),
-    }
+    context = context_words(
+        en=("ip", "address", "host", "server", "client"),
+        cs=("ip", "adresa", "adresy", "server"),
+        ur=("آئی پی", "ایڈریس", "سرور"),
+    )
     explanation = N_("IP address")
 
     def validate(self, text: str) -> str | None:

@@ -1,0 +1,108 @@
+"""``privault scan``: find personal data in files before they leave, and give a verdict.
+
+Exact match against the vault needs the vault's blind indexes: the CLI gets them
+through ``open_index_source(settings)``, the one seam the store connects to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from privault.cli.context import JsonOption, LangOption, emit, settings
+from privault.crypto import EnvKeyProvider, FileKeyProvider, Keyring, open_keyring
+from privault.errors import N_, InvalidInput
+from privault.i18n import format_number, translator
+from privault.runtime import open_vault
+from privault.scan import (
+    CustomerIndex,
+    ExactMatcher,
+    IndexSource,
+    Recipient,
+    Scanner,
+    ScanReport,
+    default_registry,
+    scan_paths,
+)
+from privault.settings import Settings
+
+DECISION_LABELS = {"allow": N_("ALLOW"), "redact": N_("REDACT"), "block": N_("BLOCK")}
+COUNT_LINE = N_("Our customers in it: %(count)s")
+
+
+def open_index_source(settings: Settings) -> IndexSource:
+    """The vault's blind-index feed: the customer store serves ``fetch_since``."""
+    vault = open_vault(settings)
+    return vault.customers
+
+
+def open_scan_keyring(settings: Settings) -> Keyring:
+    provider = (
+        FileKeyProvider(settings.effective_key_file)
+        if settings.key_provider == "file"
+        else EnvKeyProvider()
+    )
+    return open_keyring(provider)
+
+
+def scan(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Files or directories to scan."),
+    recipient: str | None = typer.Option(
+        None, "--recipient", help="An internal recipient (principal)."
+    ),
+    external: str | None = typer.Option(None, "--external", help="An external e-mail address."),
+    purpose: str | None = typer.Option(
+        None, "--purpose", help="Purpose key, e.g. essential.service."
+    ),
+    redact: Path | None = typer.Option(None, "--redact", help="Write a masked copy here."),
+    no_match: bool = typer.Option(False, "--no-match", help="Do not match against our customers."),
+    as_json: bool = JsonOption,
+    lang: str = LangOption,
+) -> None:
+    """Scan files for personal data and say whether they may go to the recipient."""
+    if recipient and external:
+        raise InvalidInput(N_("Give either --recipient or --external, not both."))
+    config = settings(ctx)
+    matcher = None
+    if not no_match:
+        index = CustomerIndex(open_index_source(config))
+        index.refresh()
+        matcher = ExactMatcher(index, open_scan_keyring(config))
+    scanner = Scanner(default_registry(config.phone_regions), matcher=matcher)
+    target = (
+        Recipient(name=recipient)
+        if recipient
+        else Recipient(address=external)
+        if external
+        else None
+    )
+    report = scan_paths(paths, scanner, recipient=target, purpose=purpose, redact_to=redact)
+    emit(report.to_dict(lang), as_json, lambda console: _render(console, report, lang))
+    if report.verdict is not None and report.verdict.decision != "allow":
+        raise typer.Exit(3 if report.verdict.decision == "block" else 0)
+
+
+def _render(console: Console, report: ScanReport, lang: str) -> None:
+    tr = translator(lang)
+    verdict = report.verdict
+    if verdict is not None:
+        colour = {"allow": "green", "redact": "yellow", "block": "red"}[verdict.decision]
+        console.print(f"[bold {colour}]{tr.gettext(DECISION_LABELS[verdict.decision])}[/]")
+        for reason in verdict.reasons:
+            console.print(f"  • {reason.render(lang)}")
+    if report.matches.customers:
+        console.print(
+            tr.gettext(COUNT_LINE) % {"count": format_number(report.matches.customers, lang)}
+        )
+    for file in report.files:
+        counts = ", ".join(
+            f"{entity} {format_number(n, lang)}" for entity, n in sorted(file.counts.items())
+        )
+        console.print(f"{file.path}: {counts or '-'}")
+        for column, entity in file.columns.items():
+            console.print(f"    {column} → {entity}")
+        for problem in file.problems:
+            console.print(f"    [yellow]! {problem.render(lang)}[/]")
