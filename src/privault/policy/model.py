@@ -13,10 +13,20 @@ from typing import Final, Literal
 from privault.policy.request import Action
 
 LawfulBasis = Literal[
-    "consent", "contract", "legal_obligation", "legitimate_interest", "vital_interest", "public_task"
+    "consent",
+    "contract",
+    "legal_obligation",
+    "legitimate_interest",
+    "vital_interest",
+    "public_task",
 ]
 LAWFUL_BASES: Final[tuple[LawfulBasis, ...]] = (
-    "consent", "contract", "legal_obligation", "legitimate_interest", "vital_interest", "public_task",
+    "consent",
+    "contract",
+    "legal_obligation",
+    "legitimate_interest",
+    "vital_interest",
+    "public_task",
 )
 # A view entry may also be "none": it carves a narrower category out of a broader grant.
 ViewSetting = Literal["plain", "masked", "tokenized", "none"]

@@ -143,9 +143,7 @@ class Condition:
 
     def first_failure(self, facts: CustomerFacts) -> Reason | None:
         """The reason this customer is excluded, checked in DESIGN.md §4 order, or None."""
-        if self.consent_to is not None and facts.consents.isdisjoint(
-            ancestors(self.consent_to)
-        ):
+        if self.consent_to is not None and facts.consents.isdisjoint(ancestors(self.consent_to)):
             return self.consent_reason or reason("consent_required", purpose=self.consent_to)
         for name in self.share_with:
             if name not in facts.sharing:
