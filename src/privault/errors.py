@@ -11,6 +11,7 @@
     ├── AccessDenied              a policy decision said no; carries the decision (403)
     ├── InvalidTransition         a state machine was asked for a move it does not allow
     └── StoreError                the database could not do what was needed (fail closed)
+        └── AuditUnavailable      the audit entry could not be written, so nothing proceeds
 
 Every error carries a stable machine ``code`` and an English message *template*
 (a gettext msgid) with parameters, so that the delivery layer can render it in the
@@ -110,3 +111,13 @@ class InvalidTransition(PrivaultError):
 class StoreError(PrivaultError):
     code = "store_error"
     http_status = 503
+
+
+class AuditUnavailable(StoreError):
+    """The audit trail could not be written: the operation fails and returns no data."""
+
+    code = "audit_unavailable"
+
+    def __init__(self, template: str | None = None, /, **params: Any) -> None:
+        default = N_("The audit trail cannot be written, so the operation was not performed.")
+        super().__init__(template or default, **params)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.audit.conftest import make_entry, new_keyring
 from privault.audit import Checkpoint, Reason, chain_hash
 from privault.audit.canonical import GENESIS
 from privault.audit.chain import sign_checkpoint
 from privault.audit.verify import ChainVerifier, VerifyReport
+from tests.audit.conftest import make_entry, new_keyring
 
 KEYRING = new_keyring()
 Row = tuple[int, bytes, bytes, bytes]  # seq, hash, body, prev

@@ -11,12 +11,12 @@ import typer
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from tests.audit.conftest import make_entry
 from privault.audit import AuditLog
 from privault.cli import audit
 from privault.cli.context import CliState
 from privault.runtime import Vault
 from privault.settings import Settings
+from tests.audit.conftest import make_entry
 
 Invoke = Callable[..., tuple[int, str]]
 

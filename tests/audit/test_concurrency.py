@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.audit.conftest import make_entry
 from privault.audit import AuditLog
 from privault.clock import FixedClock
 from privault.crypto import FileKeyProvider, open_keyring
 from privault.runtime import Vault
 from privault.settings import Settings
 from privault.store.db import make_engine, session_scope
+from tests.audit.conftest import make_entry
 
 PROCESSES = 3
 EACH = 30

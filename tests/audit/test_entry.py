@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.audit.conftest import make_entry
 from privault.audit import AuditEntry, Kind, Outcome, canonical_json
 from privault.audit.entry import MAX_SUBJECTS
 from privault.errors import InvalidInput
+from tests.audit.conftest import make_entry
 
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,10}(\.[a-z0-9_]{1,8}){0,2}", fullmatch=True)
 IDENTS = st.from_regex(r"[^\W_][\w.:@/+-]{0,30}", fullmatch=True)

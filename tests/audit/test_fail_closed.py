@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from tests.audit.conftest import make_entry
 from privault.audit import AuditLog
 from privault.errors import AuditUnavailable, StoreError
 from privault.store.db import session_scope
 from privault.store.tables import Customer
+from tests.audit.conftest import make_entry
 
 CUSTOMERS = cast(Table, Customer.__table__)
 

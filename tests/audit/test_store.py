@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.audit.conftest import make_entry, new_keyring
 from privault.audit import AuditLog, Reason, VerifyReport, append, verify_export
 from privault.audit.export import ENTRIES_FILE, MANIFEST_FILE
 from privault.runtime import Vault
 from privault.store.db import session_scope
+from tests.audit.conftest import make_entry, new_keyring
 
 
 def fill(log: AuditLog, n: int) -> None:

@@ -97,7 +97,7 @@ class PrincipalService:
         kind: str = "person",
     ) -> IssuedKey:
         """Add a principal (its roles must exist in the policy) and issue its first key."""
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             raise InvalidInput(
                 N_("A principal name is letters, digits, '.', '@' or '-' (max 128).")
             )
@@ -189,7 +189,7 @@ class PrincipalService:
 
     def authenticate(self, presented: str) -> str:
         """The principal owning ``presented``; ``Unauthenticated`` for anything else."""
-        match = KEY_FORMAT.match(presented.strip())
+        match = KEY_FORMAT.fullmatch(presented.strip())
         if match is None:
             raise Unauthenticated(N_("Missing or malformed API key."))
         with self.engine.connect() as connection:

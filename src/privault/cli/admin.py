@@ -143,11 +143,11 @@ def demo(
         vault.close()
 
     def render(out: Console) -> None:
-        _ = translator(lang).gettext
+        say = translator(lang).gettext
         exported = story["marketing_export"]
         out.print(f"[bold]privault demo[/] {result['home']}")
         out.print(
-            _(DEMO_STORED)
+            say(DEMO_STORED)
             % {
                 "customers": result["customers"],
                 "consented": seeded.consented,
@@ -155,9 +155,9 @@ def demo(
             }
         )
         out.print()
-        out.print(_(DEMO_S1))
+        out.print(say(DEMO_S1))
         out.print(
-            _(DEMO_STEP1)
+            say(DEMO_STEP1)
             % {
                 "included": exported["included"],
                 "excluded": ", ".join(f"{k}: {v}" for k, v in exported["excluded"].items()) or "-",
@@ -167,14 +167,14 @@ def demo(
             ("customer_service_asks_for_marketing", DEMO_STEP2),
             ("hand_over_to_friend", DEMO_STEP3),
         ):
-            out.print(_(title), markup=False)
+            out.print(say(title), markup=False)
             out.print(story[step].get("explanation", ""), markup=False)
         audit = story["audit"]
         out.print(
-            _(DEMO_STEP4_OK if audit["ok"] else DEMO_STEP4_BROKEN) % {"entries": audit["entries"]}
+            say(DEMO_STEP4_OK if audit["ok"] else DEMO_STEP4_BROKEN) % {"entries": audit["entries"]}
         )
         out.print()
-        out.print(_(DEMO_TRY), markup=False)
+        out.print(say(DEMO_TRY), markup=False)
         out.print(
             f"  privault policy explain --principal jana.dvorakova --purpose {MARKETING} "
             f"--field email --action export --lang {lang}",

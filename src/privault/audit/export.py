@@ -1,0 +1,204 @@
+"""Exports an auditor verifies with no database: ``privault audit verify --from DIR``.
+
+Layout of an export directory:
+
+``entries.jsonl``
+    One line per entry, in sequence order, each the canonical JSON of
+    ``{"entry": <body>, "hash": <hex>, "prev": <hex>, "seq": <n>}``.  Since ``body`` is
+    itself canonical, re-canonicalising the parsed ``entry`` member gives back the
+    exact bytes that were hashed.
+``checkpoints.jsonl``
+    One line per signed checkpoint: ``at``, ``hash``, ``public_key`` (raw Ed25519,
+    hex), ``seq``, ``signature`` (hex), ``v``.
+``manifest.json``
+    Format name and version, counts, the last sequence number and head hash, and the
+    vault's public signing key.  Not signed: verify trusts the checkpoints, and uses
+    the manifest only to notice entries cut off the end of ``entries.jsonl``.
+
+An auditor should compare the public key with one published out of band and pass it
+with ``--public-key``; otherwise the report lists the keys it found.
+
+An independent check needs nothing from privault (here in Python)::
+
+    prev, signed = bytes(32), {}
+    for line in open("checkpoints.jsonl"):
+        c = json.loads(line)
+        msg = canon({"at": c["at"], "hash": c["hash"], "seq": c["seq"],
+                     "type": "privault.audit.checkpoint", "v": 1})
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(PINNED_KEY)).verify(
+            bytes.fromhex(c["signature"]), msg)
+        signed[c["seq"]] = c["hash"]
+    for n, line in enumerate(open("entries.jsonl"), 1):
+        e = json.loads(line)
+        assert e["seq"] == n
+        prev = hashlib.sha256(prev + canon(e["entry"])).digest()
+        assert prev.hex() == e["hash"] and signed.get(n, e["hash"]) == e["hash"]
+    assert max(signed, default=0) <= n
+
+where ``canon(v) = json.dumps(v, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False).encode()``.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection
+
+from privault.audit.canonical import canonical_json, format_time, parse_time
+from privault.audit.chain import Checkpoint, read_checkpoints, read_head
+from privault.audit.stream import stream_rows
+from privault.audit.verify import ChainVerifier, VerifyReport
+from privault.errors import N_, InvalidInput
+
+FORMAT: Final[str] = "privault-audit-export"
+ENTRIES_FILE: Final[str] = "entries.jsonl"
+CHECKPOINTS_FILE: Final[str] = "checkpoints.jsonl"
+MANIFEST_FILE: Final[str] = "manifest.json"
+CHUNK_BYTES: Final[int] = 8 << 20
+HOW_TO_VERIFY: Final[str] = (
+    "body = RFC 8785 canonical JSON of 'entry'; hash(n) = SHA-256(hash(n-1) || body(n)), "
+    "hash(0) = 32 zero bytes; checkpoints: Ed25519 over canonical JSON of "
+    "{at, hash, seq, type: 'privault.audit.checkpoint', v: 1}"
+)
+
+_HEAD = b'{"entry":'
+# One entries.jsonl line.  The body cannot contain a newline or '"seq":<n>}', so the
+# greedy body stops exactly at the line's own tail.
+_LINE = re.compile(
+    rb'^\{"entry":(.*),"hash":"([0-9a-f]{64})","prev":"([0-9a-f]{64})","seq":([0-9]{1,19})\}\r?\n',
+    re.MULTILINE,
+)
+_TAIL_HASH = b',"hash":"'
+_TAIL_PREV = b'","prev":"'
+_TAIL_SEQ = b'","seq":'
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    directory: str
+    entries: int
+    last_seq: int
+    head_hash: str
+    checkpoints: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"directory": self.directory, "entries": self.entries, "last_seq": self.last_seq,
+                "head_hash": self.head_hash, "checkpoints": self.checkpoints}
+
+
+def _prepare(directory: Path) -> None:
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise InvalidInput(
+            N_("%(path)s exists and is not an empty directory; choose a new one."),
+            path=str(directory),
+        )
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def export_snapshot(
+    connection: Connection, directory: Path, *, public_key: bytes | None, at: datetime
+) -> ExportReport:
+    """Write the chain as of ``connection``'s snapshot (see ``chain.snapshot``)."""
+    _prepare(directory)
+    head = read_head(connection)
+    checkpoints = read_checkpoints(connection)
+    count, last, prev = 0, 0, bytes(32)
+    with (directory / ENTRIES_FILE).open("wb") as out:
+        for columns in stream_rows(connection):
+            lines = []
+            for seq, digest, body, prev_hash in zip(*columns, strict=True):
+                lines.append(b"".join((
+                    _HEAD, body, _TAIL_HASH, bytes(digest).hex().encode(),
+                    _TAIL_PREV, bytes(prev_hash).hex().encode(), _TAIL_SEQ, b"%d}\n" % seq,
+                )))
+                last, prev = seq, bytes(digest)
+            count += len(lines)
+            out.writelines(lines)
+    with (directory / CHECKPOINTS_FILE).open("w", encoding="utf-8") as out:
+        out.writelines(canonical_json(c.as_json()) + "\n" for c in checkpoints)
+    manifest = {
+        "format": FORMAT, "v": 1, "exported_at": format_time(at), "entries": count,
+        "last_seq": head[0] if head else last, "head_hash": (head[1] if head else prev).hex(),
+        "checkpoints": len(checkpoints),
+        "public_key": public_key.hex() if public_key is not None else None,
+        "how_to_verify": HOW_TO_VERIFY,
+    }
+    (directory / MANIFEST_FILE).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return ExportReport(str(directory), count, last, prev.hex(), len(checkpoints))
+
+
+def _columns(
+    found: list[tuple[bytes, bytes, bytes, bytes]],
+) -> tuple[list[int], list[bytes], list[bytes], list[bytes]]:
+    unhex = binascii.unhexlify
+    return (
+        [int(f[3]) for f in found],
+        [unhex(f[1]) for f in found],
+        [f[0] for f in found],
+        [unhex(f[2]) for f in found],
+    )
+
+
+def _load_checkpoint(text: str) -> Checkpoint:
+    data = json.loads(text)
+    return Checkpoint(
+        int(data["seq"]), bytes.fromhex(data["hash"]), parse_time(data["at"]),
+        bytes.fromhex(data["public_key"]), bytes.fromhex(data["signature"]),
+    )
+
+
+def verify_export(directory: Path, trusted_keys: Collection[bytes] | None = None) -> VerifyReport:
+    """Verify an export directory; ``trusted_keys`` pins the checkpoint signing keys."""
+    manifest_path = directory / MANIFEST_FILE
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise ValueError(manifest_path)
+        head = (int(manifest["last_seq"]), bytes.fromhex(manifest["head_hash"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InvalidInput(
+            N_("%(path)s is not a privault audit export."), path=str(directory)
+        ) from None
+    checkpoints: list[Checkpoint] = []
+    bad_checkpoint_line: int | None = None
+    cp_path = directory / CHECKPOINTS_FILE
+    texts = cp_path.read_text(encoding="utf-8").splitlines() if cp_path.exists() else []
+    for number, text in enumerate(texts, 1):
+        try:
+            checkpoints.append(_load_checkpoint(text))
+        except (ValueError, KeyError, TypeError):
+            bad_checkpoint_line = bad_checkpoint_line or number
+    verifier = ChainVerifier(checkpoints, trusted_keys)
+    if bad_checkpoint_line is not None:
+        verifier.fail_malformed(bad_checkpoint_line, seq=0)
+        return verifier.finish()
+    entries_path = directory / ENTRIES_FILE
+    if not entries_path.exists():
+        verifier.fail_malformed(0)
+        return verifier.finish()
+    with entries_path.open("rb") as source:
+        number = 0
+        while lines := source.readlines(CHUNK_BYTES):
+            block = b"".join(lines)
+            found = _LINE.findall(block if block.endswith(b"\n") else block + b"\n")
+            if len(found) != len(lines):  # some line is not one of ours: which?
+                good = next(i for i, line in enumerate(lines) if not _LINE.fullmatch(
+                    line if line.endswith(b"\n") else line + b"\n"))
+                before_ok = not good or verifier.feed_columns(*_columns(found[:good]))
+                if before_ok:
+                    verifier.fail_malformed(number + good + 1)
+                return verifier.finish()
+            if not verifier.feed_columns(*_columns(found)):
+                return verifier.finish()
+            number += len(lines)
+    return verifier.finish(head)

@@ -1,0 +1,154 @@
+"""``AuditLog``: the audit trail of one vault, for callers that do not hold a transaction.
+
+Callers inside a transaction (the access gate) use ``log.append(session, entry)`` -- or
+``privault.audit.append`` -- so that the entry commits or rolls back with their work;
+``log.record(entry)`` opens its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from pathlib import Path
+from typing import Final, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from privault.audit import chain
+from privault.audit.chain import ChainedEntry, Checkpoint, Executor, Signer
+from privault.audit.entry import AuditEntry
+from privault.audit.export import ExportReport, export_snapshot
+from privault.audit.stream import prefetched, stream_rows
+from privault.audit.verify import ChainVerifier, VerifyReport
+from privault.clock import Clock
+from privault.errors import N_, AuditUnavailable, StoreError
+
+DEFAULT_CHECKPOINT_EVERY: Final[int] = 1000
+N_STORE: Final[str] = N_("The audit trail could not be read.")
+
+
+class VaultLike(Protocol):
+    """What AuditLog takes from ``privault.runtime.Vault`` (without importing it)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def keyring(self) -> Signer: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def verify_database(
+    engine: Engine, trusted_keys: Collection[bytes] | None = None
+) -> VerifyReport:
+    """Verify the whole chain in one consistent snapshot, streaming the rows."""
+    try:
+        connection = chain.snapshot(engine)
+        try:
+            head = chain.read_head(connection)
+            verifier = ChainVerifier(chain.read_checkpoints(connection), trusted_keys)
+            chunks = prefetched(stream_rows(connection))
+            try:
+                for columns in chunks:
+                    if not verifier.feed_columns(*columns):
+                        break
+            finally:
+                chunks.close()
+        finally:
+            connection.close()
+    except SQLAlchemyError as exc:
+        raise StoreError(N_STORE) from exc
+    # An empty trail may have no head row yet; that equals the genesis head.
+    return verifier.finish(head if head is not None else (0, bytes(32)))
+
+
+class AuditLog:
+    """The audit trail of a vault (or of an engine, with a keyring and a clock)."""
+
+    def __init__(
+        self,
+        source: VaultLike | Engine,
+        keyring: Signer | None = None,
+        clock: Clock | None = None,
+        *,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+    ) -> None:
+        if isinstance(source, Engine):
+            if keyring is None or clock is None:
+                raise TypeError("AuditLog(engine, ...) needs a keyring and a clock")
+            self.engine = source
+        else:
+            self.engine = source.engine
+            keyring = keyring or source.keyring
+            clock = clock or source.clock
+        assert keyring is not None and clock is not None
+        if checkpoint_every < 0:
+            raise ValueError("checkpoint_every must be 0 (off) or positive")
+        self.signer: Signer = keyring
+        self.clock: Clock = clock
+        self.checkpoint_every = checkpoint_every
+
+    # -- writing ---------------------------------------------------------------------
+
+    def append(self, executor: Executor, entry: AuditEntry) -> ChainedEntry:
+        """Append inside the caller's transaction; ``AuditUnavailable`` if it cannot."""
+        return chain.append(executor, entry, signer=self.signer,
+                            checkpoint_every=self.checkpoint_every)
+
+    def append_many(self, executor: Executor, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
+        return chain.append_many(executor, entries, signer=self.signer,
+                                 checkpoint_every=self.checkpoint_every)
+
+    def record(self, entry: AuditEntry) -> ChainedEntry:
+        """Append in a transaction of its own."""
+        return self.record_many([entry])[0]
+
+    def record_many(self, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
+        try:
+            with self.engine.begin() as connection:
+                return self.append_many(connection, entries)
+        except SQLAlchemyError as exc:  # the commit itself failed
+            raise AuditUnavailable() from exc
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current head now."""
+        try:
+            with self.engine.begin() as connection:
+                return chain.checkpoint(connection, self.signer, self.clock.now())
+        except SQLAlchemyError as exc:
+            raise AuditUnavailable() from exc
+
+    # -- reading ---------------------------------------------------------------------
+
+    def entries(self, limit: int = 50, before: int | None = None) -> list[ChainedEntry]:
+        """The newest entries first (what ``privault audit list`` shows)."""
+        with self.engine.connect() as connection:
+            return chain.read_entries(connection, limit=limit, before=before)
+
+    def head(self) -> tuple[int, bytes]:
+        with self.engine.connect() as connection:
+            return chain.read_head(connection) or (0, bytes(32))
+
+    def verify(self, trusted_keys: Collection[bytes] | None = None) -> VerifyReport:
+        """Verify the chain; checkpoints must be signed by this vault's key (or
+        ``trusted_keys``)."""
+        keys = trusted_keys if trusted_keys is not None else {self.signer.public_signing_key()}
+        return verify_database(self.engine, keys)
+
+    def export(self, directory: Path, *, checkpoint: bool = True) -> ExportReport:
+        """Write entries, checkpoints and the public key to ``directory`` (new or empty).
+        By default the head is checkpointed first, so the export ends on a signature."""
+        if checkpoint:
+            self.checkpoint()
+        try:
+            connection = chain.snapshot(self.engine)
+            try:
+                return export_snapshot(connection, directory,
+                                       public_key=self.signer.public_signing_key(),
+                                       at=self.clock.now())
+            finally:
+                connection.close()
+        except SQLAlchemyError as exc:
+            raise StoreError(N_STORE) from exc
