@@ -202,6 +202,7 @@ class ExactMatcher:
         self._cache: dict[tuple[str, str], tuple[tuple[str, int], ...]] = {}
         self._cache_size = cache_size
         self._fields: dict[KindName, tuple[str, ...]] = {}
+        self._seen = index.last_id
 
     def fields(self, kind: KindName) -> tuple[str, ...]:
         fields = self._fields.get(kind)
@@ -211,6 +212,11 @@ class ExactMatcher:
 
     def match(self, kind: KindName, canonical: str) -> tuple[tuple[str, int], ...]:
         """(field, customer number) pairs whose blind index equals this value's."""
+        if self.index.last_id != self._seen:
+            # The index learnt new rows: cached answers (and "no match"es) are stale.
+            self._cache.clear()
+            self._fields.clear()
+            self._seen = self.index.last_id
         fields = self.fields(kind)
         if not fields:
             return ()
