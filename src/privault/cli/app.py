@@ -51,6 +51,7 @@ def _register() -> None:
     from privault.cli import principals
 
     app.add_typer(principals.app, name="principals", help="Principals and their API keys.")
+    from privault.cli import serve; serve.register(app)  # noqa: E702, I001 -- REST API server
 
 
 def main() -> None:

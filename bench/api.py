@@ -1,0 +1,336 @@
+"""The REST API under load: audited reads, a consent-filtered export, audit verify.
+
+Run: ``.venv/bin/python bench/api.py [--db sqlite|postgresql|all] [--customers N]
+[--export-customers N] [--seconds S] [--concurrency C]``.
+
+For each database: a demo vault is built (customers encrypted in 2 processes with
+``CustomerService.prepare`` and bulk-inserted with ``insert_prepared``; ~60% consent
+to e-mail marketing), ``privault serve --workers 2`` starts in a subprocess, and a
+load generator in *another* process (async httpx, C concurrent clients) drives
+audited single-customer reads.  Then the marketing export of e-mails streams over
+HTTP, and ``GET /api/v1/audit/verify`` checks the trail.  Targets (issue 5): reads
+>= 1,500 req/s with p99 <= 25 ms on SQLite; export of 1,000,000 <= 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, insert, text
+
+from privault.access.principals import PrincipalService
+from privault.consent.service import STATES
+from privault.crypto import create_key_file
+from privault.customers.records import PreparedRecord
+from privault.demo.generator import DemoGenerator
+from privault.policy import load_policy
+from privault.runtime import open_vault
+from privault.settings import Settings
+from privault.store import make_engine, upgrade
+from privault.store.db import session_scope
+
+POSTGRES_URL = os.environ.get(
+    "PRIVAULT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MARKETING = "marketing.communications.email"
+SUPPORT = "essential.service.operations.support"
+CHUNK = 5000
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+# -- building the vault ---------------------------------------------------------------
+
+
+def _prepare(args: tuple[dict[str, Any], int, int]) -> list[PreparedRecord]:
+    env, start, count = args
+    vault = open_vault(Settings(**env))
+    try:
+        customers = DemoGenerator(seed=start).customers(count)
+        records = []
+        for values in customers:
+            language = values.pop("language", None)
+            records.append(
+                vault.customers.prepare({k: v or None for k, v in values.items()}, language)
+            )
+        return records
+    finally:
+        vault.close()
+
+
+def _chunks(total: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, total, CHUNK):
+        yield start, min(CHUNK, total - start)
+
+
+def build(env: dict[str, Any], customers: int) -> tuple[list[str], float]:
+    """Customers, with ~60% consenting to e-mail marketing; returns sample ids, seconds."""
+    settings = Settings(**env)
+    create_key_file(settings.effective_key_file)
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    vault = open_vault(settings)
+    sample: list[str] = []
+    rng = random.Random(5)
+    started = time.perf_counter()
+    jobs = [(env, start, count) for start, count in _chunks(customers)]
+    try:
+        with ProcessPoolExecutor(2) as pool:
+            for records in pool.map(_prepare, jobs):
+                with session_scope(vault.engine) as session:
+                    vault.customers.insert_prepared(session, records, ["essential.service"])
+                    states = [
+                        {
+                            "customer_id": r.customer_id,
+                            "purpose": MARKETING,
+                            "recipient": "",
+                            "status": "grant",
+                            "event_id": 0,
+                            "notice_id": None,
+                            "decided_at": NOW,
+                            "expires_at": None,
+                        }
+                        for r in records
+                        if rng.random() < 0.6
+                    ]
+                    if states:
+                        session.execute(insert(STATES), states)
+                sample.extend(r.public_id for r in records[:200])
+        with vault.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    finally:
+        vault.close()
+    return sample, time.perf_counter() - started
+
+
+def issue_keys(env: dict[str, Any]) -> dict[str, str]:
+    vault = open_vault(Settings(**env))
+    try:
+        policy = load_policy(None, vault.taxonomy)
+        service = PrincipalService(vault.engine, vault.clock)
+        return {
+            n: service.issue_key(policy, n).secret
+            for n in ("jana.dvorakova", "ayesha.khan", "sana.malik")
+        }
+    finally:
+        vault.close()
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, Any], port: int, workers: int) -> subprocess.Popen[bytes]:
+    environ = {**os.environ, **{f"PRIVAULT_{k.upper()}": str(v) for k, v in env.items()}}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "privault"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=environ,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).raise_for_status()
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("privault serve did not start")
+
+
+# -- the load generator (runs in its own process) ---------------------------------------------
+
+
+async def drive(
+    base: str, key: str, ids: list[str], seconds: float, clients: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30
+    ) as http:
+
+        async def one(worker: int) -> None:
+            nonlocal errors
+            rng = random.Random(worker)
+            while time.perf_counter() < stop:
+                customer = rng.choice(ids)
+                began = time.perf_counter()
+                response = await http.get(
+                    f"/api/v1/customers/{customer}",
+                    params={"purpose": SUPPORT, "fields": "email,phone"},
+                )
+                latencies.append(time.perf_counter() - began)
+                if response.status_code != 200:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(clients)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
+
+
+def run_load(base: str, key: str, ids: list[str], seconds: float, clients: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"base": base, "key": key, "ids": ids}, handle)
+    try:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--drive",
+                handle.name,
+                "--seconds",
+                str(seconds),
+                "--concurrency",
+                str(clients),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        Path(handle.name).unlink()
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+# -- one backend ------------------------------------------------------------------------------
+
+
+def run(backend: str, customers: int, seconds: float, clients: int) -> list[tuple[str, str]]:
+    home = Path(tempfile.mkdtemp(prefix="privault-bench-api-"))
+    env: dict[str, Any] = {"home": home}
+    admin = None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        env["database_url"] = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    rows: list[tuple[str, str]] = []
+    try:
+        sample, built = build(env, customers)
+        rows.append((f"load {customers:,} customers (2 procs)", f"{built:.1f} s"))
+        keys = issue_keys(env)
+        port = free_port()
+        server = start_server(env, port, workers=2)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            run_load(base, keys["jana.dvorakova"], sample, 3, clients)  # warm-up
+            load = run_load(base, keys["jana.dvorakova"], sample, seconds, clients)
+            rows.append(
+                (
+                    f"audited reads, {clients} clients",
+                    f"{load['rps']:.0f} req/s  p50 {load['p50_ms']:.1f} ms  "
+                    f"p99 {load['p99_ms']:.1f} ms  ({load['errors']} errors)",
+                )
+            )
+            began = time.perf_counter()
+            count = 0
+            with httpx.stream(
+                "POST",
+                f"{base}/api/v1/exports",
+                json={"purpose": MARKETING, "fields": ["email"], "format": "csv"},
+                headers={"Authorization": f"Bearer {keys['ayesha.khan']}"},
+                timeout=600,
+            ) as response:
+                response.raise_for_status()
+                excluded = response.headers["x-privault-excluded"]
+                for line in response.iter_lines():
+                    count += 1 if line else 0
+            took = time.perf_counter() - began
+            rows.append(
+                (
+                    f"export e-mails of {customers:,} (consent-filtered)",
+                    f"{took:.1f} s  ({count - 1:,} rows, {(count - 1) / took:,.0f} rows/s; "
+                    f"excluded {excluded})",
+                )
+            )
+            began = time.perf_counter()
+            report = httpx.get(
+                f"{base}/api/v1/audit/verify",
+                headers={"Authorization": f"Bearer {keys['sana.malik']}"},
+                timeout=600,
+            ).json()
+            took = time.perf_counter() - began
+            rows.append(
+                (
+                    "audit verify over HTTP",
+                    f"{report['entries']:,} entries in {took:.2f} s = "
+                    f"{report['entries'] / took:,.0f} entries/s (ok={report['ok']})",
+                )
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "all"), default="all")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--drive", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.drive:
+        job = json.loads(Path(args.drive).read_text())
+        result = asyncio.run(
+            drive(job["base"], job["key"], job["ids"], args.seconds, args.concurrency)
+        )
+        print(json.dumps(result))
+        return
+    backends = ("sqlite", "postgresql") if args.db == "all" else (args.db,)
+    for backend in backends:
+        print(f"\n== {backend} ==", flush=True)
+        for name, value in run(backend, args.customers, args.seconds, args.concurrency):
+            print(f"{name:<48} {value}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The application factory.  Settings come in, nothing is read at import time.
+
+``create_app`` opens the vault (the composition root) once, keeps it on
+``app.state.vault`` for the routers, and closes it on shutdown.  Every
+``PrivaultError`` a route lets escape becomes an ``application/problem+json``
+response with its own status -- a client error is a 4xx with a clear message, and no
+internals are echoed.  Routers render their own pages (the preference centre does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from privault.clock import Clock
+from privault.errors import PrivaultError
+from privault.i18n import negotiate
+from privault.runtime import open_vault
+from privault.settings import Settings
+
+
+def problem(request: Request, error: PrivaultError) -> JSONResponse:
+    lang = negotiate(request.headers.get("accept-language"))
+    status = error.http_status
+    return JSONResponse(
+        {
+            "type": f"urn:privault:error:{error.code}",
+            "title": error.code,
+            "status": status,
+            "detail": error.localized(lang) if status < 500 else error.code,
+        },
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+async def _problem_handler(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, PrivaultError)
+    return problem(request, error)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The privault web app over the vault that ``settings`` describe."""
+    from privault.consent.views import router as consent_router
+
+    vault = open_vault(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            vault.close()
+
+    app = FastAPI(title="privault", lifespan=lifespan)
+    app.state.vault = vault
+    app.add_exception_handler(PrivaultError, _problem_handler)
+    app.include_router(consent_router)
+    from privault.api.rest import mount_api
+
+    mount_api(app, vault)
+    return app

@@ -1,0 +1,113 @@
+"""What the REST routers call: the library's services over one vault, built once per
+worker, plus the per-request dependencies (the caller, the language)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from privault.access.gate import AccessGate
+from privault.access.principals import PrincipalService
+from privault.api.auth import Authenticator, Caller, require_admin
+from privault.api.limits import REQUEST_TIMEOUT_SECONDS
+from privault.audit import AuditEntry, Kind, Outcome
+from privault.consent.service import ConsentService
+from privault.i18n import Language, negotiate
+from privault.policy import Policy, load_policy
+from privault.runtime import Vault
+
+
+@dataclass
+class ApiServices:
+    vault: Vault
+    gate: AccessGate
+    consent: ConsentService
+    principals: PrincipalService
+    auth: Authenticator
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
+
+    @classmethod
+    def build(cls, vault: Vault) -> ApiServices:
+        gate = AccessGate(vault)
+        return cls(
+            vault=vault,
+            gate=gate,
+            consent=ConsentService.from_vault(vault),
+            principals=gate.principals,
+            auth=Authenticator(gate.principals),
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The effective policy (file + run-time principals), as the gate decides with it."""
+        return self.gate.engine.policy
+
+    def file_policy(self) -> Policy:
+        return load_policy(self.vault.settings.policy_path, self.vault.taxonomy)
+
+    def record(
+        self,
+        kind: Kind,
+        action: str,
+        principal: str,
+        outcome: Outcome = Outcome.SUCCEEDED,
+        **fields: object,
+    ) -> int:
+        """One audit entry for a change made through the API (names and codes only)."""
+        entry = AuditEntry(
+            at=self.vault.clock.now(),
+            kind=kind,
+            action=action,
+            principal=principal,
+            outcome=outcome,
+            **fields,  # type: ignore[arg-type]
+        )
+        return self.gate.audit.record(entry).seq
+
+
+def services(request: Request) -> ApiServices:
+    found = request.app.state.api
+    assert isinstance(found, ApiServices)
+    return found
+
+
+BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="pv_<id>_<secret>",
+    description="An API key issued by 'privault principals add' or POST /api/v1/principals.",
+)
+
+
+async def caller(
+    request: Request,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Caller:
+    """The key's owner -- the only identity a request can have."""
+    auth = services(request).auth
+    header = request.headers.get("authorization")
+    found = auth.cached(header)
+    if found is None:
+        found = await anyio.to_thread.run_sync(auth.authenticate, header)
+    return found
+
+
+def language(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
+async def admin(request: Request) -> Caller:
+    who = await caller(request, None)
+    api = services(request)
+    policy = await anyio.to_thread.run_sync(lambda: api.policy)
+    require_admin(policy, who.principal)
+    return who
+
+
+Services = Annotated[ApiServices, Depends(services)]
+CallerDep = Annotated[Caller, Depends(caller)]
+AdminDep = Annotated[Caller, Depends(admin)]
+Lang = Annotated[Language, Depends(language)]
