@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, exists, false, func, or_, select, true
 
+from privault.catalog.taxonomy import covers
 from privault.consent import service as consent
 from privault.consent.models import Objection
+from privault.consent.schemas import ConsentFacts
 from privault.policy import Condition
 from privault.store.tables import Customer, table_of
 
@@ -99,6 +101,30 @@ def first_failures(
 def failure_for(
     connection: Connection, condition: Condition, customer_id: str, at: datetime
 ) -> str | None:
-    """The first failing reason for one customer, or None when the condition holds."""
+    """The first failing reason for one customer, or None when the condition holds (SQL)."""
     counts = first_failures(connection, condition, CUSTOMERS.c.id == customer_id, at)
     return next(iter(counts), None)
+
+
+def failure_from_facts(condition: Condition, facts: ConsentFacts) -> str | None:
+    """The same answer as ``failure_for``, from one customer's facts loaded once.
+
+    Single-customer reads use this (a few indexed queries instead of compiling every
+    filter); ``tests/access/test_conditions.py`` pins that both always agree.
+    """
+    if condition.consent_to is not None and not facts.has_consent(condition.consent_to):
+        return condition.consent_reason.code if condition.consent_reason else "consent_required"
+    for recipient in condition.share_with:
+        if not facts.has_consent(SHARING_PURPOSE, recipient):
+            return "sharing_consent_required"
+    purpose = condition.not_objected
+    if purpose is not None and any(
+        (covers(o.purpose, purpose) or covers(purpose, o.purpose))
+        and o.recorded_at <= facts.at
+        and (o.lifted_at is None or o.lifted_at > facts.at)
+        for o in facts.objections
+    ):
+        return "objected"
+    if condition.not_restricted and facts.restricted:
+        return "restricted"
+    return None

@@ -12,12 +12,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import and_, func, select
 
 from privault.access import conditions
 from privault.access.principals import PrincipalService
 from privault.access.views import apply_view, resolve_token
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
 from privault.errors import N_, AccessDenied, InvalidInput, NotFound
 from privault.policy import Condition, Decision, PolicyEngine, Request, compile_policy, load_policy
@@ -84,6 +85,7 @@ class AccessGate:
         self.vault = vault
         self.audit = AuditLog(vault)
         self.principals = PrincipalService(vault.engine, vault.clock)
+        self.consent = ConsentService.from_vault(vault)
         self._policy = load_policy(policy_path or vault.settings.policy_path, vault.taxonomy)
         self._engine: PolicyEngine | None = None
         self._engine_at = 0.0
@@ -145,22 +147,22 @@ class AccessGate:
 
     # -- one customer -----------------------------------------------------------------
 
-    def _condition_failures(
-        self, connection: Connection, decision: Decision, customer_id: str
-    ) -> dict[str, str]:
+    def _condition_failures(self, decision: Decision, customer_id: str) -> dict[str, str]:
         """Field -> first failing reason, for conditional fields that fail for this customer."""
-        at = self.vault.clock.now()
-        cache: dict[Condition, str | None] = {}
+        pending = [
+            item
+            for item in decision.fields
+            if item.allowed and item.condition is not None and not item.condition.is_always
+        ]
+        if not pending:
+            return {}
+        facts = self.consent.customer_consent_state(customer_id, self.vault.clock.now())
         failed: dict[str, str] = {}
-        for item in decision.fields:
-            if item.allowed and item.condition is not None and not item.condition.is_always:
-                if item.condition not in cache:
-                    cache[item.condition] = conditions.failure_for(
-                        connection, item.condition, customer_id, at
-                    )
-                code = cache[item.condition]
-                if code is not None:
-                    failed[item.field] = code
+        for item in pending:
+            assert item.condition is not None
+            code = conditions.failure_from_facts(item.condition, facts)
+            if code is not None:
+                failed[item.field] = code
         return failed
 
     def read(
@@ -188,8 +190,7 @@ class AccessGate:
             raise
         if not decision.allowed:
             self._refuse(decision, subjects=[ref.public_id])
-        with self.vault.engine.connect() as connection:
-            failures = self._condition_failures(connection, decision, ref.id)
+        failures = self._condition_failures(decision, ref.id)
         return self._deliver(decision, ref, failures)
 
     def _deliver(
@@ -276,8 +277,7 @@ class AccessGate:
             return []
         results = []
         for ref in matches[:10]:
-            with self.vault.engine.connect() as connection:
-                failures = self._condition_failures(connection, decision, ref.id)
+            failures = self._condition_failures(decision, ref.id)
             if by_field in failures:
                 continue  # the customer may not be used for this purpose: not "found"
             results.append(self._deliver(decision, ref, failures))
@@ -302,8 +302,7 @@ class AccessGate:
                 decision,
                 N_("Only a principal allowed to see this field in plain may turn its token back."),
             )
-        with self.vault.engine.connect() as connection:
-            failures = self._condition_failures(connection, decision, ref.id)
+        failures = self._condition_failures(decision, ref.id)
         return self._deliver(decision, ref, failures)
 
     # -- many customers ---------------------------------------------------------------

@@ -10,7 +10,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from privault.catalog.fields import FieldCatalog
@@ -33,6 +43,21 @@ CUSTOMERS = table_of(Customer)
 VALUES = table_of(CustomerValue)
 INDEXES = table_of(BlindIndex)
 FETCH_CHUNK: Final[int] = 500
+
+# Built once: the customer's wrapped key with the ciphertexts asked for (if any).
+_FETCH_ONE = (
+    select(CUSTOMERS.c.wrapped_key, VALUES.c.field, VALUES.c.ciphertext)
+    .select_from(
+        CUSTOMERS.outerjoin(
+            VALUES,
+            and_(
+                VALUES.c.customer_id == CUSTOMERS.c.id,
+                VALUES.c.field.in_(bindparam("fields", expanding=True)),
+            ),
+        )
+    )
+    .where(CUSTOMERS.c.id == bindparam("customer_id"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,12 +253,28 @@ class CustomerService:
         return {name: found.get(name) for name in names}
 
     def fetch(self, customer_id: str, fields: Sequence[str]) -> dict[str, str | None]:
-        """Plaintext of the given fields (library-internal; see module docstring)."""
+        """Plaintext of the given fields (library-internal; see module docstring).
+
+        One query: the wrapped key and the requested ciphertexts together.
+        """
         for name in fields:
             self.catalog.require(name)
-        with session_scope(self.engine) as session:
-            data_key = self._data_key(session, customer_id)
-            return self._decrypt(session, customer_id, data_key, fields)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                _FETCH_ONE, {"customer_id": customer_id, "fields": list(fields)}
+            ).all()
+        if not rows:
+            raise NotFound(N_("No customer with that id."))
+        wrapped = rows[0].wrapped_key
+        if wrapped is None:
+            raise Conflict(N_("This customer's data has been erased."))
+        data_key = self.keyring.unwrap(customer_id, wrapped)
+        found = {
+            row.field: self.keyring.open(data_key, customer_id, row.field, row.ciphertext)
+            for row in rows
+            if row.field is not None
+        }
+        return {name: found.get(name) for name in fields}
 
     def fetch_many(
         self, customer_ids: Sequence[str], fields: Sequence[str]

@@ -1,0 +1,75 @@
+"""The SQL filter and the single-customer evaluation of a policy condition agree, for any
+consent history (grants, withdrawals, objections, restrictions) -- on both databases."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from privault.access import conditions
+from privault.consent.schemas import NoticeDraft
+from privault.consent.service import ConsentService
+from privault.policy import Condition
+from privault.runtime import Vault
+
+PURPOSES = ["marketing", "marketing.communications", "marketing.communications.email"]
+TEXT = {"en": "Notice.", "cs": "Oznámení.", "ur": "اطلاع۔"}
+
+events = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(["grant", "withdraw"]), st.sampled_from(PURPOSES)),
+        st.tuples(st.sampled_from(["share", "unshare"]), st.sampled_from(["parcelfast", "brightmail"])),
+        st.tuples(st.just("object"), st.sampled_from([*PURPOSES, "essential.service"])),
+        st.tuples(st.just("restrict"), st.just("")),
+    ),
+    max_size=6,
+)
+condition_strategy = st.builds(
+    Condition,
+    consent_to=st.sampled_from([None, None, None, *PURPOSES]),
+    share_with=st.sampled_from([(), (), (), ("parcelfast",)]),
+    not_objected=st.one_of(st.none(), st.sampled_from([*PURPOSES, "essential.service"])),
+    not_restricted=st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=events, condition=condition_strategy)
+def test_sql_and_single_customer_evaluation_agree(
+    vault: Vault, history: list[tuple[str, str]], condition: Condition
+) -> None:
+    consent = ConsentService.from_vault(vault)
+    notices = {}
+    for purpose in PURPOSES:
+        notices[purpose] = consent.add_notice(
+            NoticeDraft(key=purpose.replace(".", "-"), purposes=(purpose,), title=TEXT, text=TEXT),
+            created_by="dpo",
+        )
+    for recipient in ("parcelfast", "brightmail"):
+        notices[recipient] = consent.add_notice(
+            NoticeDraft(key=f"share-{recipient}", purposes=("third_party_sharing",),
+                        recipient=recipient, title=TEXT, text=TEXT),
+            created_by="dpo",
+        )
+    ref = vault.customers.create({"last_name": "Nováková"})
+    for action, target in history:
+        if action == "grant":
+            consent.grant(ref.id, target, notice=notices[target], channel="web", actor="t")
+        elif action == "withdraw":
+            consent.withdraw(ref.id, target, notice=None, channel="web", actor="t")
+        elif action == "share":
+            consent.grant(ref.id, "third_party_sharing", recipient=target,
+                          notice=notices[target], channel="web", actor="t")
+        elif action == "unshare":
+            consent.withdraw(ref.id, "third_party_sharing", recipient=target, notice=None,
+                             channel="web", actor="t")
+        elif action == "object":
+            consent.object(ref.id, target, channel="web", actor="t")
+        else:
+            consent.restrict(ref.id, channel="web", actor="t")
+    at = vault.clock.now()
+    with vault.engine.connect() as connection:
+        by_sql = conditions.failure_for(connection, condition, ref.id, at)
+    by_facts = conditions.failure_from_facts(condition, consent.customer_consent_state(ref.id, at))
+    event(f"reason={by_sql}")
+    assert by_sql == by_facts
