@@ -18,7 +18,9 @@ TEXT = {"en": "Notice.", "cs": "Oznámení.", "ur": "اطلاع۔"}
 events = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(["grant", "withdraw"]), st.sampled_from(PURPOSES)),
-        st.tuples(st.sampled_from(["share", "unshare"]), st.sampled_from(["parcelfast", "brightmail"])),
+        st.tuples(
+            st.sampled_from(["share", "unshare"]), st.sampled_from(["parcelfast", "brightmail"])
+        ),
         st.tuples(st.just("object"), st.sampled_from([*PURPOSES, "essential.service"])),
         st.tuples(st.just("restrict"), st.just("")),
     ),
@@ -33,7 +35,9 @@ condition_strategy = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(history=events, condition=condition_strategy)
 def test_sql_and_single_customer_evaluation_agree(
     vault: Vault, history: list[tuple[str, str]], condition: Condition
@@ -47,8 +51,13 @@ def test_sql_and_single_customer_evaluation_agree(
         )
     for recipient in ("parcelfast", "brightmail"):
         notices[recipient] = consent.add_notice(
-            NoticeDraft(key=f"share-{recipient}", purposes=("third_party_sharing",),
-                        recipient=recipient, title=TEXT, text=TEXT),
+            NoticeDraft(
+                key=f"share-{recipient}",
+                purposes=("third_party_sharing",),
+                recipient=recipient,
+                title=TEXT,
+                text=TEXT,
+            ),
             created_by="dpo",
         )
     ref = vault.customers.create({"last_name": "Nováková"})
@@ -58,11 +67,23 @@ def test_sql_and_single_customer_evaluation_agree(
         elif action == "withdraw":
             consent.withdraw(ref.id, target, notice=None, channel="web", actor="t")
         elif action == "share":
-            consent.grant(ref.id, "third_party_sharing", recipient=target,
-                          notice=notices[target], channel="web", actor="t")
+            consent.grant(
+                ref.id,
+                "third_party_sharing",
+                recipient=target,
+                notice=notices[target],
+                channel="web",
+                actor="t",
+            )
         elif action == "unshare":
-            consent.withdraw(ref.id, "third_party_sharing", recipient=target, notice=None,
-                             channel="web", actor="t")
+            consent.withdraw(
+                ref.id,
+                "third_party_sharing",
+                recipient=target,
+                notice=None,
+                channel="web",
+                actor="t",
+            )
         elif action == "object":
             consent.object(ref.id, target, channel="web", actor="t")
         else:
