@@ -57,6 +57,68 @@ class Settings(BaseSettings):
     )
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
 
+    # -- incidents (R7) ----------------------------------------------------------------
+    incident_compliance_emails: tuple[str, ...] = Field(
+        default=(), description="Compliance team addresses for new incidents and deadline warnings."
+    )
+    incident_compliance_language: Literal["en", "cs", "ur"] = Field(
+        default="en", description="Language of the e-mails and webhooks sent to compliance."
+    )
+    incident_webhook_urls: tuple[str, ...] = Field(
+        default=(), description="Webhook URLs that receive incident events as signed JSON POSTs."
+    )
+    incident_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key that signs webhook bodies."
+    )
+    incident_webhook_secret_file: Path | None = Field(
+        default=None, description="File holding the webhook HMAC key (instead of the value)."
+    )
+    incident_webhook_attempts: int = Field(
+        default=5, ge=1, le=20, description="Webhook delivery attempts before giving up."
+    )
+    incident_webhook_backoff_seconds: float = Field(
+        default=0.5, ge=0, le=60, description="First retry delay; doubles on every retry."
+    )
+    incident_webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Time limit of one webhook request."
+    )
+    incident_deadline_hours: int = Field(
+        default=72, ge=1, le=720, description="Hours from awareness to notify the authority."
+    )
+    incident_warning_hours: tuple[int, ...] = Field(
+        default=(24, 12, 4), description="Warn compliance when this many hours are left."
+    )
+    incident_baseline_days: int = Field(
+        default=30, ge=7, le=365, description="Days of history in a principal's volume baseline."
+    )
+    incident_volume_factor: float = Field(
+        default=3.0, ge=1, description="Volume alarm: this many times the daily mean..."
+    )
+    incident_volume_sigmas: float = Field(
+        default=4.0, ge=0, description="...and this many standard deviations above it..."
+    )
+    incident_volume_min_records: int = Field(
+        default=500, ge=1, description="...and never below this many records in 24 hours."
+    )
+    incident_denied_burst: int = Field(
+        default=20, ge=2, description="Denied requests by one principal that make a burst..."
+    )
+    incident_denied_window_minutes: int = Field(
+        default=10, ge=1, le=1440, description="...within this many minutes."
+    )
+    incident_change_principals: tuple[str, ...] = Field(
+        default=(),
+        description="Principals besides the compliance role allowed to change keys or policy.",
+    )
+    incident_contact_name: str = Field(
+        default="", description="Contact point named in authority notices (DPO or team)."
+    )
+    incident_contact_email: str = Field(default="", description="Contact point's e-mail.")
+    incident_contact_phone: str = Field(default="", description="Contact point's phone.")
+    incident_controller_name: str = Field(
+        default="", description="The controller (company) named in authority notices."
+    )
+
     @field_validator("home", "key_file", "policy_path", "fields_path", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:

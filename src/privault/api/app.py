@@ -62,4 +62,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     from privault.api.rest import mount_api
 
     mount_api(app, vault)
+    from privault.api.routes import incidents  # R7: JSON API and the report form
+
+    app.include_router(incidents.router, prefix="/api/v1")
+    app.include_router(incidents.pages)
     return app

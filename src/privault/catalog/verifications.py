@@ -9,7 +9,7 @@ from privault.catalog.fields import Classification, FieldCatalog, Verification
 from privault.clock import Clock
 from privault.errors import N_, InvalidInput
 from privault.store.db import session_scope
-from privault.store.tables import table_of, FieldVerification
+from privault.store.tables import FieldVerification, table_of
 
 VERIFICATIONS = table_of(FieldVerification)
 

@@ -52,6 +52,7 @@ def _register() -> None:
 
     app.add_typer(principals.app, name="principals", help="Principals and their API keys.")
     from privault.cli import serve; serve.register(app)  # noqa: E702, I001 -- REST API server
+    from privault.cli import incident; app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")  # noqa: E501, E702, I001
 
 
 def main() -> None:

@@ -11,12 +11,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from privault.cli.context import JsonOption, LangOption, emit, settings
+from privault.cli.context import JsonOption, LangOption, emit, operator, settings
 from privault.crypto import EnvKeyProvider, FileKeyProvider, Keyring, open_keyring
 from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
 from privault.runtime import open_vault
 from privault.scan import (
+    BlockHandler,
     CustomerIndex,
     ExactMatcher,
     IndexSource,
@@ -47,6 +48,16 @@ def open_scan_keyring(settings: Settings) -> Keyring:
     return open_keyring(provider)
 
 
+def incident_handler(config: Settings) -> BlockHandler:
+    """R7: a ``block`` opens an incident (or adds to the open one for the same content)."""
+    from privault.incidents.detectors import IncidentBlockHandler
+    from privault.incidents.notify import Notifier
+    from privault.incidents.service import IncidentService
+
+    service = IncidentService(open_vault(config), Notifier(config))
+    return IncidentBlockHandler(service, actor=operator())
+
+
 def scan(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="Files or directories to scan."),
@@ -59,6 +70,9 @@ def scan(
     ),
     redact: Path | None = typer.Option(None, "--redact", help="Write a masked copy here."),
     no_match: bool = typer.Option(False, "--no-match", help="Do not match against our customers."),
+    no_incident: bool = typer.Option(
+        False, "--no-incident", help="Do not open an incident when the verdict is block."
+    ),
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
@@ -79,7 +93,11 @@ def scan(
         if external
         else None
     )
-    report = scan_paths(paths, scanner, recipient=target, purpose=purpose, redact_to=redact)
+    handlers = [] if no_incident or no_match else [incident_handler(config)]
+    report = scan_paths(
+        paths, scanner, recipient=target, purpose=purpose, redact_to=redact,
+        block_handlers=handlers,
+    )
     emit(report.to_dict(lang), as_json, lambda console: _render(console, report, lang))
     if report.verdict is not None and report.verdict.decision != "allow":
         raise typer.Exit(3 if report.verdict.decision == "block" else 0)

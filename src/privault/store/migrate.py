@@ -25,6 +25,7 @@ MODEL_MODULES: tuple[str, ...] = ("privault.store.tables",)
 MODEL_MODULES += ("privault.consent.models",)
 MODEL_MODULES += ("privault.audit.models",)
 MODEL_MODULES += ("privault.access.models",)
+MODEL_MODULES += ("privault.incidents.models",)
 
 
 def full_metadata() -> MetaData:

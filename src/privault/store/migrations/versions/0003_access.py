@@ -5,9 +5,8 @@ Revises: 0002_audit, 0002_consent
 Create Date: 2026-11-22
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003_access"
 down_revision = ("0002_audit", "0002_consent")  # joins the two slice branches

@@ -1,0 +1,250 @@
+"""The customers' preference centre: plain HTML forms, no JavaScript, no account.
+
+``GET /preferences/{token}`` shows the current notices and the customer's decision on
+each; ``POST`` records one grant or withdrawal (one click each way, Art. 7(3)) and
+redirects back (post/redirect/get).  The token in the path is the signed, expiring
+link; each form carries a CSRF token derived from it.  Every refusal is a page in the
+customer's language with 403, 404, 409 or 410 -- never a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from privault.consent.flows import link_signer
+from privault.consent.links import PATH_PREFIX, InvalidLinkError, LinkClaims
+from privault.consent.schemas import ConsentFacts, Notice
+from privault.consent.service import ConsentService
+from privault.customers.service import CustomerRef
+from privault.errors import N_, NotFound, PrivaultError
+from privault.i18n import Language, direction, negotiate, parse_language, translator
+from privault.runtime import Vault
+
+router = APIRouter(prefix=PATH_PREFIX, include_in_schema=False)
+
+Status = Literal["granted", "withdrawn", "expired", "undecided"]
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+CHANNEL_LABELS = {
+    "web": N_("on the web"),
+    "phone": N_("by phone"),
+    "paper": N_("on paper"),
+    "api": N_("through an application"),
+    "import": N_("imported"),
+}
+ACTION_LABELS = {"grant": N_("consent given"), "withdraw": N_("consent withdrawn")}
+DONE_MESSAGES = {
+    "grant": N_("Thank you. Your consent has been recorded."),
+    "withdraw": N_("Your consent has been withdrawn."),
+}
+REFUSALS: dict[int, tuple[str, str]] = {
+    403: (
+        N_("This link is not valid"),
+        N_(
+            "The link may have been changed or copied incompletely. Please use the link "
+            "exactly as we sent it, or ask us for a new one."
+        ),
+    ),
+    404: (
+        N_("We could not find your details"),
+        N_("Please ask us for a new link."),
+    ),
+    409: (
+        N_("This choice has changed"),
+        N_("The information on this page has been updated. Please open your link again."),
+    ),
+    410: (
+        N_("This link has expired"),
+        N_(
+            "For your protection, links to your privacy choices are valid only for a "
+            "limited time. Please ask us for a new link."
+        ),
+    ),
+    422: (
+        N_("The page could not be submitted"),
+        N_("Please open your link again and repeat your choice."),
+    ),
+}
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("privault.consent", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_templates = _environment()
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRow:
+    notice: Notice
+    title: str
+    text: str
+    status: Status
+    objected: bool
+
+
+def _render(template: str, lang: Language, status_code: int = 200, **context: Any) -> HTMLResponse:
+    translations = translator(lang)
+    html = _templates.get_template(template).render(
+        _=translations.gettext, lang=lang, dir=direction(lang), **context
+    )
+    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+
+
+def refusal(lang: Language, status_code: int) -> HTMLResponse:
+    title, text = REFUSALS.get(status_code, REFUSALS[403])
+    return _render("refused.html", lang, status_code, title=title, text=text)
+
+
+def _vault(request: Request) -> Vault:
+    vault = request.app.state.vault
+    assert isinstance(vault, Vault)
+    return vault
+
+
+def _status(facts: ConsentFacts, notice: Notice) -> Status:
+    rows = {(d.purpose, d.recipient): d for d in facts.decisions}
+    found = [rows.get((p, notice.recipient)) for p in notice.purposes]
+    if any(d is not None and d.status == "withdraw" for d in found):
+        return "withdrawn"
+    if found and all(d is not None and d.active_at(facts.at) for d in found):
+        return "granted"
+    if any(d is not None and d.status == "grant" for d in found):
+        return "expired"
+    return "undecided"
+
+
+def _open(request: Request, token: str) -> tuple[Vault, ConsentService, LinkClaims, CustomerRef]:
+    vault = _vault(request)
+    claims = link_signer(vault).verify(token)
+    service = ConsentService.from_vault(vault)
+    customer = service.resolve_customer(claims.public_id)
+    return vault, service, claims, customer
+
+
+def _fallback_language(request: Request, error: PrivaultError) -> Language:
+    if isinstance(error, InvalidLinkError) and error.lang is not None:
+        return error.lang
+    return negotiate(request.headers.get("accept-language"))
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def preference_centre(request: Request, token: str, done: str | None = None) -> Response:
+    try:
+        vault, service, _claims, customer = _open(request, token)
+    except PrivaultError as error:
+        return refusal(_fallback_language(request, error), _code(error))
+    lang = parse_language(customer.language)
+    gettext = translator(lang).gettext
+    facts = service.customer_consent_state(customer.id)
+    notices = [
+        NoticeRow(
+            notice=n,
+            title=n.title(lang),
+            text=n.text(lang),
+            status=_status(facts, n),
+            objected=any(facts.objects_to(p) for p in n.purposes),
+        )
+        for n in service.notices()
+    ]
+    proof = service.proof(customer.id)
+    history = [
+        {
+            "when": e.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "action": gettext(ACTION_LABELS[e.action]),
+            "notice": e.notice.title(lang) if e.notice is not None else "",
+            "version": e.notice.version if e.notice is not None else None,
+            "channel": gettext(CHANNEL_LABELS.get(e.channel, e.channel)),
+            "action_code": e.action,
+        }
+        for e in reversed(proof.events)
+    ]
+    return _render(
+        "preferences.html",
+        lang,
+        token=token,
+        csrf=link_signer(vault).csrf(token),
+        notices=notices,
+        history=history,
+        restricted=facts.restricted,
+        done=DONE_MESSAGES.get(done or ""),
+    )
+
+
+@router.post("/{token}")
+def change_preference(
+    request: Request,
+    token: str,
+    csrf: str = Form(default=""),
+    notice_id: str = Form(default=""),
+    action: str = Form(default=""),
+) -> Response:
+    try:
+        vault, service, _claims, customer = _open(request, token)
+    except PrivaultError as error:
+        return refusal(_fallback_language(request, error), _code(error))
+    lang = parse_language(customer.language)
+    signer = link_signer(vault)
+    if not signer.check_csrf(token, csrf):
+        return refusal(lang, 403)
+    if action not in ("grant", "withdraw") or not notice_id.isdigit():
+        return refusal(lang, 422)
+    current = {n.id: n for n in service.notices()}
+    notice = current.get(int(notice_id))
+    if notice is None:  # an older version, or none at all: show the current page again
+        return refusal(lang, 409)
+    submission = json.dumps(
+        {
+            "link": hashlib.sha256(token.encode()).hexdigest(),
+            "notice": notice.id,
+            "action": action,
+            "at": vault.clock.now().isoformat(),
+            "user_agent": request.headers.get("user-agent", ""),
+        },
+        sort_keys=True,
+    )
+    try:
+        for purpose in notice.purposes:
+            service.record(
+                customer.id,
+                purpose,
+                "grant" if action == "grant" else "withdraw",
+                notice=notice,
+                channel="web",
+                actor="customer",
+                recipient=notice.recipient,
+                evidence=submission,
+            )
+    except PrivaultError as error:
+        return refusal(lang, _code(error))
+    return RedirectResponse(
+        f"{request.url.path}?done={action}", status_code=303, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _code(error: PrivaultError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    return error.http_status if error.http_status in REFUSALS else 403

@@ -1,0 +1,120 @@
+"""S1: the list of customers' e-mail addresses, mailed to a friend outside, is blocked by
+the scanner and opens exactly one incident -- scanning it again adds to the same one --
+with the customer count and no customer data anywhere: not in the incident, its
+timeline, the notifications sent, the register or the audit trail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from privault.audit import AuditLog
+from privault.cli import incident, scan
+from privault.cli.context import CliState
+from privault.incidents.workflow import Source
+from privault.runtime import Vault
+from privault.settings import Settings
+from tests.incidents.receivers import smtp_sink, webhook_receiver
+
+PEOPLE = [
+    ("Jana", "jana.prochazkova@example.com"),
+    ("Petr", "petr.svoboda77@example.cz"),
+    ("Zainab", "zainab.akhtar@example.pk"),
+    ("Oliver", "oliver.smith@example.net"),
+    ("Eva", "eva.kralova@example.org"),
+    ("Karel", "karel.dvorak@example.cz"),
+]
+SECRET = "whsec-s1"
+
+
+def app() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def callback(ctx: typer.Context) -> None:
+        ctx.obj = CliState()
+
+    root.command("scan")(scan.scan)
+    root.add_typer(incident.app, name="incident")
+    return root
+
+
+@pytest.fixture
+def exported(vault: Vault, tmp_path: Path) -> Path:
+    """What Jana's friend asked for: a CSV of customers' names and e-mail addresses."""
+    for first, address in PEOPLE:
+        vault.customers.create({"first_name": first, "last_name": "Testová", "email": address})
+    path = tmp_path / "customers.csv"
+    lines = ["first_name,email", *(f"{first},{address}" for first, address in PEOPLE)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
+    vault: Vault, settings: Settings, exported: Path
+) -> None:
+    runner = CliRunner()
+    with smtp_sink() as (sink, port), webhook_receiver() as (hook, url):
+        env = {
+            "PRIVAULT_HOME": str(settings.home),
+            "PRIVAULT_DATABASE_URL": settings.database_url or "",
+            "PRIVAULT_OPERATOR": "jana.dvorakova",
+            "PRIVAULT_SMTP_HOST": "127.0.0.1",
+            "PRIVAULT_SMTP_PORT": str(port),
+            "PRIVAULT_SMTP_FROM": "privault@company.example",
+            "PRIVAULT_INCIDENT_COMPLIANCE_EMAILS": '["compliance@company.example"]',
+            "PRIVAULT_INCIDENT_WEBHOOK_URLS": json.dumps([url]),
+            "PRIVAULT_INCIDENT_WEBHOOK_SECRET": SECRET,
+        }
+        command = ["scan", str(exported), "--external", "friend@gmail.com",
+                   "--purpose", "marketing.communications.email", "--json"]
+        first = runner.invoke(app(), command, env=env)
+        assert first.exit_code == 3, first.output
+        second = runner.invoke(app(), command, env=env)
+        assert second.exit_code == 3, second.output
+        listed = runner.invoke(app(), ["incident", "list", "--json"], env=env)
+        assert listed.exit_code == 0, listed.output
+        incidents = json.loads(listed.stdout)
+        assert len(incidents) == 1
+        found = incidents[0]
+        shown = runner.invoke(app(), ["incident", "show", found["id"], "--json"], env=env)
+        register = runner.invoke(app(), ["incident", "register", "--format", "csv"], env=env)
+        draft = runner.invoke(app(), ["incident", "draft-notice", found["id"], "--lang", "cs",
+                                      "--json"], env=env)
+        assert hook.event.wait(5)
+    assert found["source"] == Source.SCAN_BLOCK.value
+    assert found["estimated_customers"] == len(PEOPLE)
+    assert found["known_customers"] == len(PEOPLE)
+    assert found["categories"] == ["user.contact.email"]
+    timeline = json.loads(shown.stdout)["timeline"]
+    assert [e["kind"] for e in timeline if e["kind"].startswith("detected")] == [
+        "detected", "detected_again"]
+    assert timeline[0]["data"]["customers"] == len(PEOPLE)
+    assert timeline[0]["data"]["recipient_kind"] == "external"
+    # notified once (the incident was opened once), by mail and by webhook
+    assert len(sink.messages) == 1 and len(hook.requests) == 1
+    everything = "\n".join([
+        listed.stdout, shown.stdout, register.stdout, draft.stdout,
+        *(m.as_string() for m in sink.messages),
+        *(body.decode() for _, body in hook.requests),
+        *(e.body for e in AuditLog(vault).entries(limit=1000)),
+    ])
+    for _first_name, address in PEOPLE:
+        assert address not in everything
+        assert address.split("@")[0] not in everything
+    assert "friend@gmail.com" not in everything
+
+
+def test_no_incident_flag_opts_out(vault: Vault, settings: Settings, exported: Path) -> None:
+    env = {"PRIVAULT_HOME": str(settings.home),
+           "PRIVAULT_DATABASE_URL": settings.database_url or ""}
+    runner = CliRunner()
+    result = runner.invoke(app(), ["scan", str(exported), "--external", "friend@gmail.com",
+                                   "--no-incident", "--json"], env=env)
+    assert result.exit_code == 3, result.output
+    listed = runner.invoke(app(), ["incident", "list", "--json"], env=env)
+    assert json.loads(listed.stdout) == []
