@@ -22,6 +22,7 @@ from privault.audit.stream import prefetched, stream_rows
 from privault.audit.verify import ChainVerifier, VerifyReport
 from privault.clock import Clock
 from privault.errors import N_, AuditUnavailable, StoreError
+from privault.store.db import write_lock
 
 DEFAULT_CHECKPOINT_EVERY: Final[int] = 1000
 N_STORE: Final[str] = N_("The audit trail could not be read.")
@@ -107,7 +108,7 @@ class AuditLog:
 
     def record_many(self, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
         try:
-            with self.engine.begin() as connection:
+            with write_lock(self.engine), self.engine.begin() as connection:
                 return self.append_many(connection, entries)
         except SQLAlchemyError as exc:  # the commit itself failed
             raise AuditUnavailable() from exc

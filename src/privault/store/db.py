@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError
@@ -32,6 +34,10 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         raise ConfigError(
             N_("Unsupported database URL scheme; use sqlite:/// or postgresql+psycopg://")
         )
+    # The API serves requests from a thread pool; give it connections enough that
+    # threads do not queue for one (SQLite connections are cheap, PostgreSQL's are not).
+    kwargs.setdefault("pool_size", 20 if url.startswith("sqlite") else 10)
+    kwargs.setdefault("max_overflow", 20)
     try:
         engine = create_engine(url, future=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
@@ -43,9 +49,33 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     return engine
 
 
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+@contextmanager
+def write_lock(engine: Engine) -> Iterator[None]:
+    """Serialise this process's write transactions on SQLite.
+
+    SQLite admits one writer; threads that collide get SQLITE_BUSY and its busy handler
+    sleeps in steps of up to 100 ms.  Queueing on a Python lock first keeps threads of
+    one process off that path (other processes still meet SQLite's own lock).  On
+    PostgreSQL this does nothing: row locks do the work there.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.RLock()
+    with lock:
+        yield
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+    """One write transaction: commit on success, roll back on any error."""
     factory = sessionmaker(engine, expire_on_commit=False)
-    with factory() as session, session.begin():
+    with write_lock(engine), factory() as session, session.begin():
         yield session
