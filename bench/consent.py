@@ -36,6 +36,7 @@ POSTGRES_URL = os.environ.get(
     "PRIVAULT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CHUNK = 50_000
+TARGETS = ("count eligible", "stream eligible ids")  # what issue 4 sets the 1 s target for
 
 
 def rows(count: int, seed: int = 4) -> Iterator[tuple[list[tuple[Any, ...]], ...]]:
@@ -187,6 +188,15 @@ def measure(engine: Engine) -> list[tuple[str, float, int]]:
         with engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
+    def gate_join() -> int:
+        # The bulk path: join the customers to ``eligible_ids`` (each id once).
+        ids = service.eligible_ids(PURPOSE).subquery()
+        query = select(func.count()).select_from(
+            CUSTOMERS.join(ids, ids.c.customer_id == CUSTOMERS.c.id)
+        )
+        with engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
     def exclusions() -> int:
         return service.count_exclusions(PURPOSE).eligible
 
@@ -194,8 +204,9 @@ def measure(engine: Engine) -> list[tuple[str, float, int]]:
         ("count eligible", *timed(count)),
         ("stream eligible ids", *timed(stream)),
         ("stream ids in id order", *timed(stream_ordered)),
-        ("customers + eligible_filter", *timed(gate_filter)),
         ("count per exclusion reason", *timed(exclusions)),
+        ("customers JOIN eligible_ids", *timed(gate_join)),
+        ("customers WHERE eligible_filter", *timed(gate_filter)),
     ]
 
 
@@ -240,10 +251,10 @@ def main() -> None:
     results = [row for backend in backends for row in run(backend, args.customers)]
     print()
     print(f"purpose {PURPOSE}, {args.customers:,} customers, median of {ROUNDS} runs")
-    print(f"{'database':<11} {'query':<28} {'seconds':>8} {'customers':>10}  target <= 1 s")
+    print(f"{'database':<11} {'query':<32} {'seconds':>8} {'customers':>10}  target <= 1 s")
     for backend, name, seconds, found in results:
-        verdict = "ok" if seconds <= 1.0 else "SLOW"
-        print(f"{backend:<11} {name:<28} {seconds:>8.3f} {found:>10,}  {verdict}")
+        verdict = ("ok" if seconds <= 1.0 else "SLOW") if name in TARGETS else "(info)"
+        print(f"{backend:<11} {name:<32} {seconds:>8.3f} {found:>10,}  {verdict}")
 
 
 if __name__ == "__main__":
