@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, case, exists, false, func, or_, select, true
 
 from privault.catalog.taxonomy import covers
-from privault.consent import service as consent
+from privault.consent import filters as consent
 from privault.consent.models import Objection
 from privault.consent.schemas import ConsentFacts
 from privault.policy import Condition

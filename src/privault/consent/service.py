@@ -53,7 +53,8 @@ import calendar
 import hashlib
 import inspect
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -61,24 +62,36 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     CursorResult,
-    Dialect,
     Engine,
     Select,
     Table,
     and_,
-    exists,
     func,
     insert,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from privault.catalog.taxonomy import Taxonomy, ancestors, covers
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.catalog.taxonomy import Taxonomy, covers
 from privault.clock import Clock
+from privault.consent.filters import (
+    consent_filter,
+    dialect_name,
+    eligible_filter,
+    eligible_ids,
+    erased_ids,
+    granted_ids,
+    objecting_ids,
+    objection_filter,
+    restricted_ids,
+    restriction_filter,
+    undecided_filter,
+    without,
+)
 from privault.consent.models import (
     ConsentEvent,
     ConsentNotice,
@@ -117,6 +130,7 @@ STATES = cast(Table, ConsentState.__table__)
 OBJECTIONS = cast(Table, Objection.__table__)
 RESTRICTIONS = cast(Table, Restriction.__table__)
 ID_BATCH: Final[int] = 10_000
+_NOT_IDENT = re.compile(r"[^\w.:@/+-]")
 
 __all__ = [
     "ConsentService",
@@ -130,185 +144,17 @@ __all__ = [
 ]
 
 
+def _audit_name(text: str) -> str:
+    """People's and partners' names as audit identifiers (no spaces or quotes)."""
+    return _NOT_IDENT.sub("-", text).strip("-_.")[:128]
+
+
 def add_months(when: datetime, months: int) -> datetime:
     """``when`` plus calendar months, the day clamped to the month's end (31 Jan + 1 -> 28 Feb)."""
     index = when.month - 1 + months
     year, month = when.year + index // 12, index % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])
     return when.replace(year=year, month=month, day=day)
-
-
-# -- filters: boolean expressions over customers.id ---------------------------------------
-
-
-Bind = Engine | Connection | Dialect | str | None
-
-
-def _dialect(bind: Bind) -> str:
-    """The dialect name: set-based ``NOT IN`` suits SQLite, anti-joins suit PostgreSQL."""
-    if bind is None:
-        return "postgresql"
-    if isinstance(bind, str):
-        return bind
-    return bind.name if isinstance(bind, Dialect) else bind.dialect.name
-
-
-def _live(table: Any, at: datetime) -> ColumnElement[bool]:
-    return or_(table.c.expires_at.is_(None), table.c.expires_at > at)
-
-
-def _without(
-    dialect: str, column: Any, ids: Select[Any], correlate: Callable[[], ColumnElement[bool]]
-) -> ColumnElement[bool]:
-    """``column`` not among ``ids``.  SQLite: ``NOT IN`` (one ephemeral set, probed per
-    row).  PostgreSQL: ``NOT EXISTS`` (a hash anti-join that never depends on work_mem)."""
-    if dialect == "sqlite":
-        absent: ColumnElement[bool] = column.not_in(ids)
-        return absent
-    return ~exists(ids.where(correlate()))
-
-
-def _granted_ids(purpose: str, recipient: str, at: datetime, dialect: str) -> Select[Any]:
-    """Customer ids whose most specific decision covering ``purpose`` is a live grant.
-
-    One branch per ancestor (nearest first); branch *i* drops customers with a
-    withdrawal or a live grant on a nearer key, so the branches are disjoint and every
-    customer appears at most once -- no de-duplication needed.
-    """
-    chain = ancestors(purpose)
-    branches: list[Select[Any]] = []
-    for depth, key in enumerate(chain):
-        branch = select(STATES.c.customer_id).where(
-            STATES.c.purpose == key,
-            STATES.c.recipient == recipient,
-            STATES.c.status == "grant",
-            _live(STATES, at),
-        )
-        if depth > 0:
-            nearer = STATES.alias("nearer")
-            decided = select(nearer.c.customer_id).where(
-                nearer.c.purpose.in_(chain[:depth]),
-                nearer.c.recipient == recipient,
-                or_(nearer.c.status == "withdraw", _live(nearer, at)),
-            )
-            branch = branch.where(
-                _without(
-                    dialect,
-                    STATES.c.customer_id,
-                    decided,
-                    lambda n=nearer: n.c.customer_id == STATES.c.customer_id,  # type: ignore[misc]
-                )
-            )
-        branches.append(branch)
-    return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
-
-
-def _objecting_ids(purpose: str, at: datetime) -> Select[Any]:
-    return select(OBJECTIONS.c.customer_id).where(
-        OBJECTIONS.c.purpose.in_(ancestors(purpose)),
-        OBJECTIONS.c.recorded_at <= at,
-        or_(OBJECTIONS.c.lifted_at.is_(None), OBJECTIONS.c.lifted_at > at),
-    )
-
-
-def _restricted_ids(at: datetime) -> Select[Any]:
-    return select(RESTRICTIONS.c.customer_id).where(
-        RESTRICTIONS.c.recorded_at <= at,
-        or_(RESTRICTIONS.c.lifted_at.is_(None), RESTRICTIONS.c.lifted_at > at),
-    )
-
-
-def _erased_ids() -> Select[Any]:
-    # Erasure clears key_version (customers.service.destroy_key), so the indexed
-    # ``key_version IS NULL`` narrows the search; ``erased_at`` still decides.
-    return select(CUSTOMERS.c.id).where(
-        CUSTOMERS.c.key_version.is_(None), CUSTOMERS.c.erased_at.is_not(None)
-    )
-
-
-def consent_filter(
-    purpose: str, recipient: str | None = None, *, at: datetime, bind: Bind = None
-) -> ColumnElement[bool]:
-    """Customers with active consent to ``purpose`` (and ``recipient``) at ``at``: a
-    condition on ``customers.id`` (``bind`` picks the dialect's best form)."""
-    return CUSTOMERS.c.id.in_(_granted_ids(purpose, recipient or "", at, _dialect(bind)))
-
-
-def objection_filter(purpose: str, *, at: datetime, bind: Bind = None) -> ColumnElement[bool]:
-    """Customers with no objection, live at ``at``, to ``purpose`` or an ancestor."""
-    ids = _objecting_ids(purpose, at)
-    return _without(
-        _dialect(bind), CUSTOMERS.c.id, ids, lambda: OBJECTIONS.c.customer_id == CUSTOMERS.c.id
-    )
-
-
-def restriction_filter(*, at: datetime, bind: Bind = None) -> ColumnElement[bool]:
-    """Customers whose processing is not restricted at ``at`` (storage is always allowed)."""
-    ids = _restricted_ids(at)
-    return _without(
-        _dialect(bind), CUSTOMERS.c.id, ids, lambda: RESTRICTIONS.c.customer_id == CUSTOMERS.c.id
-    )
-
-
-def eligible_filter(
-    purpose: str, recipient: str | None = None, *, at: datetime, bind: Bind = None
-) -> ColumnElement[bool]:
-    """Active consent, no objection and no restriction: who may be used for ``purpose``."""
-    return and_(
-        consent_filter(purpose, recipient, at=at, bind=bind),
-        objection_filter(purpose, at=at, bind=bind),
-        restriction_filter(at=at, bind=bind),
-    )
-
-
-def eligible_ids(
-    purpose: str, recipient: str | None = None, *, at: datetime, bind: Bind = None
-) -> Select[Any]:
-    """The ids of the customers ``eligible_filter`` admits, not erased, as one SELECT over
-    the consent tables alone (each id once).  The fast path for counting and streaming
-    in bulk: it never touches a customer row except to leave out erased ones."""
-    dialect = _dialect(bind)
-    granted = _granted_ids(purpose, recipient or "", at, dialect).subquery("granted")
-    erased = _erased_ids()
-    if dialect == "sqlite":
-        # One probe per id into one small set beats three.
-        excluded = union_all(_objecting_ids(purpose, at), _restricted_ids(at), erased)
-        return select(granted.c.customer_id).where(granted.c.customer_id.not_in(excluded))
-    return select(granted.c.customer_id).where(
-        _without(
-            dialect,
-            granted.c.customer_id,
-            _objecting_ids(purpose, at),
-            lambda: OBJECTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        _without(
-            dialect,
-            granted.c.customer_id,
-            _restricted_ids(at),
-            lambda: RESTRICTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        _without(
-            dialect, granted.c.customer_id, erased, lambda: CUSTOMERS.c.id == granted.c.customer_id
-        ),
-    )
-
-
-def undecided_filter(
-    purpose: str, recipient: str | None = None, *, at: datetime
-) -> ColumnElement[bool]:
-    """Customers with neither a live grant nor a withdrawal covering ``purpose``: whom a
-    consent request may ask.  (Customers who said no are not asked again.)"""
-    wanted = recipient or ""
-    return ~exists().where(
-        STATES.c.customer_id == CUSTOMERS.c.id,
-        STATES.c.recipient == wanted,
-        STATES.c.purpose.in_(ancestors(purpose)),
-        or_(
-            STATES.c.status == "withdraw",
-            STATES.c.expires_at.is_(None),
-            STATES.c.expires_at > at,
-        ),
-    )
 
 
 def _rowcount(result: object) -> int:
@@ -391,14 +237,56 @@ def _stream_postgresql(
 class ConsentService:
     """Notices, the ledger, objections, restrictions, per-customer facts and proof."""
 
-    def __init__(self, engine: Engine, taxonomy: Taxonomy, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, taxonomy: Taxonomy, clock: Clock, audit: AuditLog | None = None
+    ) -> None:
         self.engine = engine
         self.taxonomy = taxonomy
         self.clock = clock
+        self.audit = audit
 
     @classmethod
     def from_vault(cls, vault: Vault) -> ConsentService:
-        return cls(vault.engine, vault.taxonomy, vault.clock)
+        """The service of a vault: every consent change is recorded in its audit trail."""
+        return cls(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
+
+    def _audit(
+        self,
+        session: Session,
+        action: str,
+        actor: str,
+        *,
+        customer_id: str | None = None,
+        purpose: str | None = None,
+        recipient: str | None = None,
+        channel: str | None = None,
+        kind: Kind = Kind.CONSENT,
+    ) -> None:
+        """Record a change in the audit trail, in the change's own transaction: if the
+        entry cannot be written, the change does not happen either (fail closed)."""
+        if self.audit is None:
+            return
+        subjects: tuple[str, ...] = ()
+        if customer_id is not None:
+            public_id = session.execute(
+                select(CUSTOMERS.c.public_id).where(CUSTOMERS.c.id == customer_id)
+            ).scalar_one()
+            subjects = (public_id,)
+        principal = _audit_name(actor) or "unknown"
+        self.audit.append(
+            session.connection(),
+            AuditEntry(
+                at=self.clock.now(),
+                kind=kind,
+                action=f"consent.{action}",
+                principal=principal,
+                outcome=Outcome.SUCCEEDED,
+                purpose=purpose,
+                recipient=_audit_name(recipient) if recipient else None,
+                subjects=subjects,
+                details={"channel": channel} if channel else {},
+            ),
+        )
 
     # -- validation --------------------------------------------------------------------
 
@@ -458,6 +346,14 @@ class ConsentService:
             self.check_purpose(purpose, draft.recipient)
         now = self.clock.now()
         with session_scope(self.engine) as session:
+            self._audit(
+                session,
+                "notice",
+                created_by,
+                purpose=draft.purposes[0],
+                recipient=draft.recipient,
+                kind=Kind.POLICY,
+            )
             latest = session.execute(
                 select(func.max(NOTICES.c.version)).where(NOTICES.c.key == draft.key)
             ).scalar_one()
@@ -647,6 +543,15 @@ class ConsentService:
                 when,
                 expires_at,
             )
+            self._audit(
+                session,
+                action,
+                actor,
+                customer_id=customer_id,
+                purpose=purpose,
+                recipient=wanted,
+                channel=channel,
+            )
         return LedgerEntry(
             event_id=event_id,
             action=action,
@@ -774,6 +679,9 @@ class ConsentService:
                 )
                 .returning(*OBJECTIONS.c)
             ).one()
+            self._audit(
+                session, "object", actor, customer_id=customer_id, purpose=purpose, channel=channel
+            )
         return _objection(row)
 
     def lift_objection(self, customer_id: str, purpose: str, *, actor: str) -> int:
@@ -790,6 +698,10 @@ class ConsentService:
                 )
                 .values(lifted_at=self.clock.now(), lifted_by=actor)
             )
+            if _rowcount(result):
+                self._audit(
+                    session, "lift_objection", actor, customer_id=customer_id, purpose=purpose
+                )
         return int(_rowcount(result))
 
     def restrict(
@@ -818,6 +730,7 @@ class ConsentService:
                 )
                 .returning(*RESTRICTIONS.c)
             ).one()
+            self._audit(session, "restrict", actor, customer_id=customer_id, channel=channel)
         return _restriction(row)
 
     def lift_restriction(self, customer_id: str, *, actor: str) -> int:
@@ -831,6 +744,8 @@ class ConsentService:
                 )
                 .values(lifted_at=self.clock.now(), lifted_by=actor)
             )
+            if _rowcount(result):
+                self._audit(session, "lift_restriction", actor, customer_id=customer_id)
         if _rowcount(result) == 0:
             raise Conflict(N_("This customer's processing is not restricted."))
         return int(_rowcount(result))
@@ -1011,22 +926,22 @@ class ConsentService:
         (customers not erased; a customer may count under several reasons)."""
         wanted = self.check_purpose(purpose, recipient)
         when = self._at(at)
-        dialect = _dialect(self.engine)
+        dialect = dialect_name(self.engine)
         alive = CUSTOMERS.c.erased_at.is_(None)
 
         def count_of(query: Select[Any]) -> Any:
             return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
-        erased = _erased_ids()
-        granted = _granted_ids(purpose, wanted or "", when, dialect).subquery("granted")
-        objecting = _objecting_ids(purpose, when).distinct().subquery("objecting")
-        restricted = _restricted_ids(when).distinct().subquery("restricted")
+        erased = erased_ids()
+        granted = granted_ids(purpose, wanted or "", when, dialect).subquery("granted")
+        objecting = objecting_ids(purpose, when).distinct().subquery("objecting")
+        restricted = restricted_ids(when).distinct().subquery("restricted")
 
         def alive_among(ids: Any) -> Select[Any]:
             # Counted from the consent tables, leaving out erased customers: no
             # customer row is read per id.
             return select(ids.c.customer_id).where(
-                _without(
+                without(
                     dialect, ids.c.customer_id, erased, lambda: CUSTOMERS.c.id == ids.c.customer_id
                 )
             )
