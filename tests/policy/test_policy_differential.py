@@ -196,6 +196,11 @@ def naive(policy: Policy, catalog: FieldCatalog, taxonomy: Taxonomy, req: Reques
         limit = max(policy.roles[r].max_customers for r in allowed_roles)
         if req.customers > limit and not req.approved:
             request_codes.add("approval_required")
+            # deny overrides allow: under a request-level denial no field is allowed
+            results = {
+                name: ("deny", frozenset({"approval_required"})) if r[0] == "allow" else r
+                for name, r in results.items()
+            }
     return Naive(results, frozenset(request_codes))
 
 

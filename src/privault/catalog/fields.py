@@ -14,11 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from privault.catalog.kinds import KindName
 from privault.catalog.taxonomy import Taxonomy
+from privault.documents import load_yaml_model
 from privault.errors import N_, ConfigError, UnknownKey
 
 DEFAULT_FIELDS_FILE = Path(__file__).parent / "data" / "default_fields.yaml"
@@ -120,28 +120,7 @@ class _FieldsFileModel(BaseModel):
 
 def load_fields(taxonomy: Taxonomy, path: Path = DEFAULT_FIELDS_FILE) -> FieldCatalog:
     """Read and validate a fields YAML file; every key must exist in the taxonomy."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            N_("Cannot read fields file %(path)s: %(reason)s"), path=str(path), reason=exc.strerror
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            N_("Fields file %(path)s is not valid YAML: %(reason)s"),
-            path=str(path),
-            reason=str(exc),
-        ) from None
-    try:
-        model = _FieldsFileModel.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            N_("Fields file %(path)s, entry %(entry)s: %(reason)s"),
-            path=str(path),
-            entry=".".join(str(p) for p in first["loc"]),
-            reason=first["msg"],
-        ) from None
+    model = load_yaml_model(path, _FieldsFileModel)
     fields: dict[str, FieldDefinition] = {}
     for index, item in enumerate(model.fields):
         where = f"fields.{index} ({item.name})"

@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from privault.documents import load_yaml_model
 from privault.errors import N_, ConfigError, UnknownKey
 
 DEFAULT_TAXONOMY_FILE = Path(__file__).parent / "data" / "fides_taxonomy.yaml"
@@ -134,31 +134,7 @@ def _load_default() -> Taxonomy:
 def _merge_file(
     path: Path, categories: dict[str, TaxonomyEntry], uses: dict[str, TaxonomyEntry]
 ) -> None:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(
-            N_("Cannot read taxonomy file %(path)s: %(reason)s"),
-            path=str(path),
-            reason=exc.strerror,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            N_("Taxonomy file %(path)s is not valid YAML: %(reason)s"),
-            path=str(path),
-            reason=str(exc),
-        ) from None
-    try:
-        model = _FileModel.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            N_("Taxonomy file %(path)s, entry %(entry)s: %(reason)s"),
-            path=str(path),
-            entry=where,
-            reason=first["msg"],
-        ) from None
+    model = load_yaml_model(path, _FileModel)
     for target, entries in ((categories, model.data_categories), (uses, model.data_uses)):
         for entry in entries:
             if entry.key in target:

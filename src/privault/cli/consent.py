@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -20,6 +18,7 @@ from privault.cli.context import JsonOption, emit, settings
 from privault.consent.flows import link_signer, request_consent
 from privault.consent.schemas import LedgerEntry, Notice, NoticeDraft
 from privault.consent.service import ConsentService
+from privault.documents import load_yaml_model
 from privault.errors import N_, InvalidInput
 from privault.runtime import Vault, open_vault
 
@@ -91,24 +90,7 @@ def notice_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a notice, or a new version of one (same key)."""
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(
-            N_("Cannot read %(path)s: %(reason)s"), path=str(file), reason=exc.strerror
-        ) from None
-    except yaml.YAMLError:
-        raise InvalidInput(N_("%(path)s is not valid YAML."), path=str(file)) from None
-    try:
-        draft = NoticeDraft.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(
-            N_("Notice file %(path)s, %(where)s: %(reason)s"),
-            path=str(file),
-            where=".".join(str(p) for p in first["loc"]) or "-",
-            reason=first["msg"],
-        ) from None
+    draft = load_yaml_model(file, NoticeDraft, error=InvalidInput)
     vault = _vault(ctx)
     try:
         notice = ConsentService.from_vault(vault).add_notice(draft, created_by=created_by)

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from privault.errors import N_, ConfigError
+from privault.documents import load_yaml_model
 from privault.policy.decision import Decision, Effect
 from privault.policy.engine import PolicyEngine
 from privault.policy.request import Action, CustomerFacts, Request
@@ -93,30 +92,7 @@ class CaseResult:
 
 
 def load_cases(path: Path) -> tuple[PolicyCase, ...]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            N_("Cannot read test cases %(path)s: %(reason)s"),
-            path=str(path),
-            reason=str(exc.strerror),
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            N_("Test cases %(path)s are not valid YAML: %(reason)s"),
-            path=str(path),
-            reason=str(exc),
-        ) from None
-    try:
-        model = _CasesFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            N_("Test cases %(path)s, entry %(entry)s: %(reason)s"),
-            path=str(path),
-            entry=".".join(str(p) for p in first["loc"]),
-            reason=first["msg"],
-        ) from None
+    model = load_yaml_model(path, _CasesFile)
     cases = []
     for item in model.cases:
         r = item.request

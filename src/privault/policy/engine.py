@@ -165,6 +165,13 @@ class PolicyEngine:
             request_reasons = (
                 reason("approval_required", count=str(request.customers), limit=str(table.limit)),
             )
+            # Deny overrides allow: no field stays allowed under a request-level denial.
+            fields = tuple(
+                FieldDecision(f.field, False, None, request_reasons, None)
+                if f.allowed
+                else f
+                for f in fields
+            )
         decision = Decision(
             request, effect_of(fields, request_reasons), fields, request_reasons, self.policy.label
         )
