@@ -7,7 +7,7 @@ one path and a row is either wholly valid or not written at all.
 from __future__ import annotations
 
 import secrets
-import uuid
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,8 +50,15 @@ class RecordRejected(InvalidInput):
 
 
 def new_customer_ids() -> tuple[str, str]:
-    """An internal id and a pseudonymous public id, unrelated to each other."""
-    return uuid.uuid4().hex, "cus_" + secrets.token_hex(8)
+    """An internal id and a pseudonymous public id, unrelated to each other.
+
+    The internal id is never shown outside the store, so it may be time-ordered (48 bits
+    of milliseconds, then 80 random bits, like UUIDv7): new rows then land at the end
+    of every index instead of at random pages, which keeps bulk imports fast.  The
+    public id is random throughout.
+    """
+    millis = time.time_ns() // 1_000_000
+    return f"{millis:012x}{secrets.token_hex(10)}", "cus_" + secrets.token_hex(8)
 
 
 def canonical_values(

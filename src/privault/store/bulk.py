@@ -5,8 +5,10 @@ must already be in the driver's form: str, int, bytes, aware UTC datetimes.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -20,6 +22,13 @@ def _sqlite_value(value: Any) -> Any:
             value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         )
     return value
+
+
+@cache
+def _adapt_datetimes() -> None:
+    """Let the sqlite3 driver write aware datetimes itself (in C, per value), in the
+    same text form as SQLAlchemy; registered on first use, not at import."""
+    sqlite3.register_adapter(datetime, _sqlite_value)
 
 
 def bulk_insert(
@@ -41,21 +50,14 @@ def bulk_insert(
         finally:
             cursor.close()
         return
-    # Constant datetimes (a batch shares one "now") are converted once, not per row.
-    converted: dict[int, Any] = {}
+    _adapt_datetimes()
     placeholders = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})"  # noqa: S608 -- names are ours
     cursor = raw.cursor()
     try:
         cursor.executemany(
             statement,
-            [
-                tuple(
-                    converted.setdefault(id(v), _sqlite_value(v)) if isinstance(v, datetime) else v
-                    for v in row
-                )
-                for row in rows
-            ],
+            rows,
         )
     finally:
         cursor.close()
