@@ -23,11 +23,12 @@ ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Never skipped: .ci/run installs Debian's chromium; a missing browser is a failure.
+    assert CHROMIUM.exists(), "install Debian's chromium (apt-get install chromium)"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
