@@ -102,8 +102,11 @@ def mask(text: str, findings: list[Finding]) -> str:
         return text
     parts: list[str] = []
     pos = 0
-    for finding in sorted(findings, key=lambda f: f.start):
+    for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
         if finding.start < pos:
+            # Overlaps the previous finding: mask through whichever ends later, so a
+            # longer overlapping finding never leaves its tail in the clear.
+            pos = max(pos, finding.end)
             continue
         parts.append(text[pos : finding.start])
         parts.append(f"[{finding.entity}]")
