@@ -139,7 +139,9 @@ class AccessGate:
         )
 
     def _record(self, entry: AuditEntry) -> int:
-        return self.audit.record(entry).seq
+        # Group commit: concurrent requests share a transaction, none returns before
+        # its own entry is durable (fail closed either way).
+        return self.audit.record_grouped(entry).seq
 
     def _refuse(self, decision: Decision, *, subjects: Sequence[str] = (), **counts: int) -> None:
         self._record(self._entry(decision, Outcome.DENIED, subjects=subjects, counts=counts))

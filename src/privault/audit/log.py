@@ -18,6 +18,7 @@ from privault.audit import chain
 from privault.audit.chain import ChainedEntry, Checkpoint, Executor, Signer
 from privault.audit.entry import AuditEntry
 from privault.audit.export import ExportReport, export_snapshot
+from privault.audit.group import GroupCommitter
 from privault.audit.stream import prefetched, stream_rows
 from privault.audit.verify import ChainVerifier, VerifyReport
 from privault.clock import Clock
@@ -90,6 +91,7 @@ class AuditLog:
         self.signer: Signer = keyring
         self.clock: Clock = clock
         self.checkpoint_every = checkpoint_every
+        self._group = GroupCommitter(self.record_many)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -106,7 +108,13 @@ class AuditLog:
         """Append in a transaction of its own."""
         return self.record_many([entry])[0]
 
+    def record_grouped(self, entry: AuditEntry) -> ChainedEntry:
+        """Like ``record``, but concurrent callers share a transaction (group commit);
+        each still returns only once its entry is committed (see ``audit.group``)."""
+        return self._group.record(entry)
+
     def record_many(self, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
+        """Append several entries in one transaction of their own."""
         try:
             with write_lock(self.engine), self.engine.begin() as connection:
                 return self.append_many(connection, entries)
