@@ -24,11 +24,12 @@ from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.customers.records import PreparedRecord, RecordRejected, prepare_new
 from privault.customers.service import CustomerService
 from privault.errors import N_, InvalidInput, PrivaultError
-from privault.store.db import session_scope
+from privault.store.db import analyze, session_scope
 
 BATCH_SIZE: Final[int] = 2000
 CHUNK_SIZE: Final[int] = 1000
 PARALLEL_MIN_BYTES: Final[int] = 2 * 1024 * 1024
+ANALYZE_AFTER: Final[int] = 10_000  # rows imported before the planner's statistics are refreshed
 MAX_REPORTED_ERRORS: Final[int] = 10_000
 MAX_FIELD_SIZE: Final[int] = 64 * 1024
 EXTRA_COLUMNS: Final[frozenset[str]] = frozenset({"language"})
@@ -145,6 +146,8 @@ def import_csv(
         _flush(service, batch, collected_for, report)
         if progress is not None:
             progress(raw.tell())
+    if report.accepted >= ANALYZE_AFTER:
+        analyze(service.engine, ("customers", "customer_values", "blind_indexes"))
     return report
 
 
