@@ -149,7 +149,7 @@ class AccessGate:
 
     # -- one customer -----------------------------------------------------------------
 
-    def _condition_failures(self, decision: Decision, customer_id: str) -> dict[str, str]:
+    def _condition_failures(self, decision: Decision, ref: CustomerRef) -> dict[str, str]:
         """Field -> first failing reason, for conditional fields that fail for this customer."""
         pending = [
             item
@@ -158,7 +158,7 @@ class AccessGate:
         ]
         if not pending:
             return {}
-        facts = self.consent.customer_consent_state(customer_id, self.vault.clock.now())
+        facts = self.consent.customer_consent_state(ref, self.vault.clock.now())
         failed: dict[str, str] = {}
         for item in pending:
             assert item.condition is not None
@@ -192,7 +192,7 @@ class AccessGate:
             raise
         if not decision.allowed:
             self._refuse(decision, subjects=[ref.public_id])
-        failures = self._condition_failures(decision, ref.id)
+        failures = self._condition_failures(decision, ref)
         return self._deliver(decision, ref, failures)
 
     def _deliver(
@@ -203,13 +203,15 @@ class AccessGate:
             for item in decision.fields
             if item.allowed and item.view is not None and item.field not in failures
         }
+        # A field is denied by the policy (its reasons) or, for this customer, by the
+        # first condition it fails (consent, objection, restriction).
         denied = {
-            item.field: tuple(r.code for r in item.reasons) or (failures.get(item.field, ""),)
+            item.field: (failures[item.field],)
+            if item.field in failures
+            else tuple(r.code for r in item.reasons)
             for item in decision.fields
             if item.field not in views
         }
-        for name, code in failures.items():
-            denied[name] = (code,)
         if not views:
             self._record(
                 self._entry(
@@ -279,7 +281,7 @@ class AccessGate:
             return []
         results = []
         for ref in matches[:10]:
-            failures = self._condition_failures(decision, ref.id)
+            failures = self._condition_failures(decision, ref)
             if by_field in failures:
                 continue  # the customer may not be used for this purpose: not "found"
             results.append(self._deliver(decision, ref, failures))
@@ -304,7 +306,7 @@ class AccessGate:
                 decision,
                 N_("Only a principal allowed to see this field in plain may turn its token back."),
             )
-        failures = self._condition_failures(decision, ref.id)
+        failures = self._condition_failures(decision, ref)
         return self._deliver(decision, ref, failures)
 
     # -- many customers ---------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``privault scan``: find personal data in files before they leave, and give a verdict.
 
-Exact match against the vault needs the vault's blind indexes: the CLI gets them
-through ``open_index_source(settings)``, the one seam the store connects to.
+Exact match against the vault needs the vault's blind indexes: the customer store is
+the scanner's ``IndexSource`` and the vault's keyring its blinder.
 """
 
 from __future__ import annotations
@@ -12,49 +12,31 @@ import typer
 from rich.console import Console
 
 from privault.cli.context import JsonOption, LangOption, emit, operator, settings
-from privault.crypto import EnvKeyProvider, FileKeyProvider, Keyring, open_keyring
 from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
-from privault.runtime import open_vault
+from privault.runtime import Vault, open_vault
 from privault.scan import (
     BlockHandler,
     CustomerIndex,
     ExactMatcher,
-    IndexSource,
     Recipient,
     Scanner,
     ScanReport,
     default_registry,
     scan_paths,
 )
-from privault.settings import Settings
 
 DECISION_LABELS = {"allow": N_("ALLOW"), "redact": N_("REDACT"), "block": N_("BLOCK")}
 COUNT_LINE = N_("Our customers in it: %(count)s")
 
 
-def open_index_source(settings: Settings) -> IndexSource:
-    """The vault's blind-index feed: the customer store serves ``fetch_since``."""
-    vault = open_vault(settings)
-    return vault.customers
-
-
-def open_scan_keyring(settings: Settings) -> Keyring:
-    provider = (
-        FileKeyProvider(settings.effective_key_file)
-        if settings.key_provider == "file"
-        else EnvKeyProvider()
-    )
-    return open_keyring(provider)
-
-
-def incident_handler(config: Settings) -> BlockHandler:
+def incident_handler(vault: Vault) -> BlockHandler:
     """R7: a ``block`` opens an incident (or adds to the open one for the same content)."""
     from privault.incidents.detectors import IncidentBlockHandler
     from privault.incidents.notify import Notifier
     from privault.incidents.service import IncidentService
 
-    service = IncidentService(open_vault(config), Notifier(config))
+    service = IncidentService(vault, Notifier(vault.settings))
     return IncidentBlockHandler(service, actor=operator())
 
 
@@ -80,24 +62,37 @@ def scan(
     if recipient and external:
         raise InvalidInput(N_("Give either --recipient or --external, not both."))
     config = settings(ctx)
-    matcher = None
-    if not no_match:
-        index = CustomerIndex(open_index_source(config))
-        index.refresh()
-        matcher = ExactMatcher(index, open_scan_keyring(config))
-    scanner = Scanner(default_registry(config.phone_regions), matcher=matcher)
-    target = (
-        Recipient(name=recipient)
-        if recipient
-        else Recipient(address=external)
-        if external
-        else None
-    )
-    handlers = [] if no_incident or no_match else [incident_handler(config)]
-    report = scan_paths(
-        paths, scanner, recipient=target, purpose=purpose, redact_to=redact,
-        block_handlers=handlers,
-    )
+    # One vault serves the exact match (its blind indexes and key) and the incident
+    # hook; without either, scanning needs no vault at all.
+    vault = None if no_match else open_vault(config)
+    try:
+        matcher = None
+        handlers: list[BlockHandler] = []
+        if vault is not None:
+            index = CustomerIndex(vault.customers)
+            index.refresh()
+            matcher = ExactMatcher(index, vault.keyring)
+            if not no_incident:
+                handlers.append(incident_handler(vault))
+        scanner = Scanner(default_registry(config.phone_regions), matcher=matcher)
+        target = (
+            Recipient(name=recipient)
+            if recipient
+            else Recipient(address=external)
+            if external
+            else None
+        )
+        report = scan_paths(
+            paths,
+            scanner,
+            recipient=target,
+            purpose=purpose,
+            redact_to=redact,
+            block_handlers=handlers,
+        )
+    finally:
+        if vault is not None:
+            vault.close()
     emit(report.to_dict(lang), as_json, lambda console: _render(console, report, lang))
     if report.verdict is not None and report.verdict.decision != "allow":
         raise typer.Exit(3 if report.verdict.decision == "block" else 0)

@@ -64,7 +64,6 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Select,
-    Table,
     and_,
     func,
     insert,
@@ -79,6 +78,12 @@ from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.catalog.taxonomy import Taxonomy, covers
 from privault.clock import Clock
 from privault.consent.filters import (
+    CUSTOMERS,
+    EVENTS,
+    NOTICES,
+    OBJECTIONS,
+    RESTRICTIONS,
+    STATES,
     consent_filter,
     dialect_name,
     eligible_filter,
@@ -91,13 +96,6 @@ from privault.consent.filters import (
     restriction_filter,
     undecided_filter,
     without,
-)
-from privault.consent.models import (
-    ConsentEvent,
-    ConsentNotice,
-    ConsentState,
-    Objection,
-    Restriction,
 )
 from privault.consent.schemas import (
     ACTIONS,
@@ -115,20 +113,13 @@ from privault.consent.schemas import (
     Proof,
     RestrictionView,
 )
-from privault.customers.service import CustomerRef
+from privault.customers.service import CustomerRef, resolve_customer
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.store.db import session_scope
-from privault.store.tables import Customer
 
 if TYPE_CHECKING:
     from privault.runtime import Vault
 
-CUSTOMERS = cast(Table, Customer.__table__)
-NOTICES = cast(Table, ConsentNotice.__table__)
-EVENTS = cast(Table, ConsentEvent.__table__)
-STATES = cast(Table, ConsentState.__table__)
-OBJECTIONS = cast(Table, Objection.__table__)
-RESTRICTIONS = cast(Table, Restriction.__table__)
 ID_BATCH: Final[int] = 10_000
 _NOT_IDENT = re.compile(r"[^\w.:@/+-]")
 
@@ -326,16 +317,7 @@ class ConsentService:
 
     def resolve_customer(self, reference: str) -> CustomerRef:
         """A customer by internal id or public id (``cus_...``)."""
-        column = CUSTOMERS.c.public_id if reference.startswith("cus_") else CUSTOMERS.c.id
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
-                    column == reference
-                )
-            ).one_or_none()
-        if row is None:
-            raise NotFound(N_("No customer with that id."))
-        return CustomerRef(*row)
+        return resolve_customer(self.engine, reference)
 
     # -- notices -----------------------------------------------------------------------
 
@@ -752,17 +734,28 @@ class ConsentService:
 
     # -- reading -----------------------------------------------------------------------
 
-    def customer_consent_state(self, customer_id: str, at: datetime | None = None) -> ConsentFacts:
-        """The pure facts for one customer; ``facts.allows(purpose, recipient)`` decides."""
+    def customer_consent_state(
+        self, customer: str | CustomerRef, at: datetime | None = None
+    ) -> ConsentFacts:
+        """The pure facts for one customer; ``facts.allows(purpose, recipient)`` decides.
+
+        ``customer`` is an internal id, or a ``CustomerRef`` the caller already resolved
+        (the access gate's read path), which saves looking the customer up again.
+        """
         at = at or self.clock.now()
         with self.engine.connect() as connection:
-            ref = connection.execute(
-                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
-                    CUSTOMERS.c.id == customer_id
-                )
-            ).one_or_none()
-            if ref is None:
-                raise NotFound(N_("No customer with that id."))
+            if isinstance(customer, CustomerRef):
+                ref = customer
+            else:
+                found = connection.execute(
+                    select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
+                        CUSTOMERS.c.id == customer
+                    )
+                ).one_or_none()
+                if found is None:
+                    raise NotFound(N_("No customer with that id."))
+                ref = CustomerRef(*found)
+            customer_id = ref.id
             states = connection.execute(
                 select(STATES)
                 .where(STATES.c.customer_id == customer_id)

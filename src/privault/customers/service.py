@@ -88,6 +88,20 @@ class CustomerRef:
     language: str
 
 
+def resolve_customer(engine: Engine, reference: str) -> CustomerRef:
+    """A customer by internal id or public id (``cus_...``); erased ones included."""
+    column = CUSTOMERS.c.public_id if reference.startswith("cus_") else CUSTOMERS.c.id
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
+                column == reference
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotFound(N_("No customer with that id."))
+    return CustomerRef(*row)
+
+
 class CustomerService:
     def __init__(
         self,
@@ -346,16 +360,7 @@ class CustomerService:
 
     def resolve(self, reference: str) -> CustomerRef:
         """A customer by internal id or public id (``cus_...``); erased ones included."""
-        column = CUSTOMERS.c.public_id if reference.startswith("cus_") else CUSTOMERS.c.id
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
-                    column == reference
-                )
-            ).one_or_none()
-        if row is None:
-            raise NotFound(N_("No customer with that id."))
-        return CustomerRef(*row)
+        return resolve_customer(self.engine, reference)
 
     def get(self, customer_id: str) -> CustomerRef:
         with self.engine.connect() as connection:
@@ -400,4 +405,4 @@ class CustomerService:
         return [IndexRow(r.id, r.field, r.customer_id, bytes(r.digest)) for r in rows]
 
 
-__all__ = ["CustomerRef", "CustomerService", "IndexRow"]
+__all__ = ["CustomerRef", "CustomerService", "IndexRow", "resolve_customer"]
