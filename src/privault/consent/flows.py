@@ -23,7 +23,7 @@ import contextlib
 import csv
 import os
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -116,7 +116,8 @@ def compose(customer: CustomerRef, notice: Notice, signer: LinkSigner) -> Consen
     )
 
 
-def _smtp(settings: Settings) -> Mailer:
+def smtp_mailer(settings: Settings) -> Mailer:
+    """A connected SMTP client from the settings (the one mail path of privault)."""
     if not settings.smtp_host or not settings.smtp_from:
         raise ConfigError(
             N_("Sending needs an SMTP server: set PRIVAULT_SMTP_HOST and PRIVAULT_SMTP_FROM.")
@@ -132,6 +133,61 @@ def _smtp(settings: Settings) -> Mailer:
             N_("Cannot use the SMTP server (%(reason)s)."), reason=type(exc).__name__
         ) from None
     return client
+
+
+def customer_addresses(vault: Vault, customer_ids: Sequence[str]) -> tuple[dict[str, str], int]:
+    """The e-mail addresses of the customers that have one (decrypted through the store,
+    library-internal), and how many have none -- erased customers included."""
+    found = {
+        customer_id: str(values[ADDRESS_FIELD])
+        for customer_id, values in vault.customers.fetch_many(customer_ids, [ADDRESS_FIELD])
+        if values.get(ADDRESS_FIELD)
+    }
+    return found, len(set(customer_ids)) - len(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """One e-mail to one customer, in the customer's language."""
+
+    address: str
+    subject: str
+    body: str
+    language: str
+
+
+def send_letters(
+    settings: Settings,
+    letters: Iterable[Letter],
+    mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
+) -> tuple[list[str], int]:
+    """Send each letter; the SMTP connection opens with the first and always closes.
+
+    Returns the languages of the letters sent and how many could not be sent.
+    """
+    sent: list[str] = []
+    failed = 0
+    mailer: Mailer | None = None
+    try:
+        for letter in letters:
+            email = EmailMessage()
+            email["From"] = settings.smtp_from or ""
+            email["To"] = letter.address
+            email["Subject"] = letter.subject
+            email.set_content(letter.body)  # resets Content-* headers: language after
+            email["Content-Language"] = letter.language
+            if mailer is None:
+                mailer = mailer_factory(settings)
+            try:
+                mailer.send_message(email)
+                sent.append(letter.language)
+            except (OSError, smtplib.SMTPException):
+                failed += 1
+    finally:
+        if mailer is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                mailer.quit()
+    return sent, failed
 
 
 def _open_private(path: Path) -> int:
@@ -154,7 +210,7 @@ def request_consent(
     *,
     send: bool = False,
     out: Path | None = None,
-    mailer_factory: Callable[[Settings], Mailer] = _smtp,
+    mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
 ) -> RequestOutcome:
     """Ask every undecided customer about ``purpose``; see the module docstring."""
     if send == (out is not None):
@@ -169,49 +225,27 @@ def request_consent(
     counts = {"sent": 0, "written": 0, "no_address": 0, "failed": 0}
     by_language: dict[str, int] = {}
 
-    def addressed() -> list[tuple[ConsentMessage, str]]:
-        found: list[tuple[ConsentMessage, str]] = []
-        seen: set[str] = set()
-        for customer_id, values in vault.customers.fetch_many(list(by_id), [ADDRESS_FIELD]):
-            seen.add(customer_id)
-            address = values.get(ADDRESS_FIELD)
-            if not address:
-                counts["no_address"] += 1
-                continue
-            message = compose(by_id[customer_id], notice, signer)
-            by_language[message.language] = by_language.get(message.language, 0) + 1
-            found.append((message, address))
-        counts["no_address"] += len(set(by_id) - seen)
-        return found
-
+    addresses, counts["no_address"] = customer_addresses(vault, list(by_id))
+    messages = [
+        (compose(by_id[customer_id], notice, signer), address)
+        for customer_id, address in addresses.items()
+    ]
+    for message, _address in messages:
+        by_language[message.language] = by_language.get(message.language, 0) + 1
     if send:
-        items = addressed()
-        mailer = mailer_factory(vault.settings) if items else None
-        try:
-            for message, address in items:
-                email = EmailMessage()
-                email["From"] = vault.settings.smtp_from or ""
-                email["To"] = address
-                email["Subject"] = message.subject
-                email.set_content(message.body)  # resets Content-* headers: language after
-                email["Content-Language"] = message.language
-                try:
-                    assert mailer is not None
-                    mailer.send_message(email)
-                    counts["sent"] += 1
-                except (OSError, smtplib.SMTPException):
-                    counts["failed"] += 1
-        finally:
-            if mailer is not None:
-                with contextlib.suppress(OSError, smtplib.SMTPException):
-                    mailer.quit()
+        sent, counts["failed"] = send_letters(
+            vault.settings,
+            (Letter(a, m.subject, m.body, m.language) for m, a in messages),
+            mailer_factory,
+        )
+        counts["sent"] = len(sent)
     else:
         assert out is not None
         descriptor = _open_private(out)
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["email", "language", "subject", "body", "link"])
-            for message, address in addressed():
+            for message, address in messages:
                 writer.writerow(
                     [address, message.language, message.subject, message.body, message.link]
                 )

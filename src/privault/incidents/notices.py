@@ -17,14 +17,11 @@ SMTP path.  Addresses are decrypted only to send and never logged or returned.
 from __future__ import annotations
 
 import contextlib
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any, Final, Literal
 
-from privault.consent.flows import ADDRESS_FIELD, Mailer
-from privault.consent.flows import _smtp as consent_smtp
+from privault.consent.flows import Letter, Mailer, customer_addresses, send_letters, smtp_mailer
 from privault.errors import N_, InvalidInput, NotFound
 from privault.i18n import format_number, parse_language, translator
 from privault.incidents.schemas import IncidentView
@@ -35,12 +32,16 @@ from privault.settings import Settings
 Phase = Literal["initial", "supplementary", "final"]
 PHASES: Final[tuple[Phase, ...]] = ("initial", "supplementary", "final")
 ART_33_3: Final[tuple[str, ...]] = (
-    "nature", "subjects", "records", "contact", "consequences", "measures"
+    "nature",
+    "subjects",
+    "records",
+    "contact",
+    "consequences",
+    "measures",
 )
 
 AUTHORITY_TITLE: Final = N_(
-    "Notification of a personal data breach to the supervisory authority "
-    "(Article 33 GDPR)"
+    "Notification of a personal data breach to the supervisory authority (Article 33 GDPR)"
 )
 AUTHORITY_ADDRESSEE: Final = N_(
     "To: Office for Personal Data Protection (ÚOOÚ), Pplk. Sochora 27, 170 00 Prague 7"
@@ -157,8 +158,11 @@ def _category_names(categories: tuple[str, ...], lang: str) -> str:
     gettext = translator(lang).gettext
     names: list[str] = []
     for key in categories:
-        best = max((k for k in CATEGORY_NOUNS if key == k or key.startswith(k + ".")),
-                   key=len, default=None)
+        best = max(
+            (k for k in CATEGORY_NOUNS if key == k or key.startswith(k + ".")),
+            key=len,
+            default=None,
+        )
         name = gettext(CATEGORY_NOUNS[best]) if best else key
         if name not in names:
             names.append(name)
@@ -166,8 +170,11 @@ def _category_names(categories: tuple[str, ...], lang: str) -> str:
 
 
 def _contact(settings: Settings) -> str:
-    parts = [settings.incident_contact_name, settings.incident_contact_email,
-             settings.incident_contact_phone]
+    parts = [
+        settings.incident_contact_name,
+        settings.incident_contact_email,
+        settings.incident_contact_phone,
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -210,21 +217,27 @@ class AuthorityNotice:
             "phase": self.phase,
             "number": self.number,
             "title": self.title,
-            "sections": [{"code": s.code, "heading": s.heading, "text": s.text}
-                         for s in self.sections],
+            "sections": [
+                {"code": s.code, "heading": s.heading, "text": s.text} for s in self.sections
+            ],
             "text": self.text(),
         }
 
 
 def authority_notice(
-    service: IncidentService, incident_id: str, *, lang: str = "en",
-    phase: Phase = "initial", actor: str | None = None,
+    service: IncidentService,
+    incident_id: str,
+    *,
+    lang: str = "en",
+    phase: Phase = "initial",
+    actor: str | None = None,
 ) -> AuthorityNotice:
     """Draft the Art. 33 notification; with ``actor``, the draft is noted in the timeline
     (phases are numbered from the drafts recorded before)."""
     if phase not in PHASES:
-        raise InvalidInput(N_("Unknown phase '%(phase)s'; use initial, supplementary or "
-                              "final."), phase=phase)
+        raise InvalidInput(
+            N_("Unknown phase '%(phase)s'; use initial, supplementary or final."), phase=phase
+        )
     lang = parse_language(lang)
     gettext = translator(lang).gettext
     view = service.get(incident_id)
@@ -243,51 +256,72 @@ def authority_notice(
 
     categories = _category_names(view.categories, lang)
     phase_text = gettext(PHASE_TEXT[phase]) % {
-        "number": number - 1 or 1, "first": _when(first) if first else "-",
+        "number": number - 1 or 1,
+        "first": _when(first) if first else "-",
     }
     nature = " ".join(t for t in (gettext(SOURCE_NATURE[view.source]), view.description) if t)
-    subjects = (gettext(SUBJECTS_TEXT) % {"count": amount(view.estimated_customers)}
-                if view.estimated_customers is not None else unknown)
+    subjects = (
+        gettext(SUBJECTS_TEXT) % {"count": amount(view.estimated_customers)}
+        if view.estimated_customers is not None
+        else unknown
+    )
     records = (
-        gettext(RECORDS_TEXT) % {"categories": categories or unknown,
-                                 "count": amount(view.estimated_records
-                                                 if view.estimated_records is not None
-                                                 else view.estimated_customers)}
-        if categories or view.estimated_records is not None else unknown
+        gettext(RECORDS_TEXT)
+        % {
+            "categories": categories or unknown,
+            "count": amount(
+                view.estimated_records
+                if view.estimated_records is not None
+                else view.estimated_customers
+            ),
+        }
+        if categories or view.estimated_records is not None
+        else unknown
     )
     sections = [
-        Section("controller", heading("controller"),
-                settings.incident_controller_name or unknown),
+        Section("controller", heading("controller"), settings.incident_controller_name or unknown),
         Section("reference", heading("reference"), view.id),
         Section("phase", heading("phase"), phase_text),
-        Section("timing", heading("timing"), gettext(TIMING) % {
-            "aware": _when(view.aware_at), "deadline": _when(view.clock.deadline),
-            "now": _when(now)}),
+        Section(
+            "timing",
+            heading("timing"),
+            gettext(TIMING)
+            % {
+                "aware": _when(view.aware_at),
+                "deadline": _when(view.clock.deadline),
+                "now": _when(now),
+            },
+        ),
         Section("nature", heading("nature"), nature),
         Section("subjects", heading("subjects"), subjects),
         Section("records", heading("records"), records),
         Section("contact", heading("contact"), _contact(settings) or unknown),
-        Section("consequences", heading("consequences"),
-                view.consequences or unknown),
+        Section("consequences", heading("consequences"), view.consequences or unknown),
         Section("measures", heading("measures"), view.measures or unknown),
         Section("risk", heading("risk"), gettext(RISK_LABELS[view.risk])),
     ]
     late = view.clock.overdue or (
-        view.authority_notified_at is not None and view.authority_notified_at
-        > view.clock.deadline
+        view.authority_notified_at is not None and view.authority_notified_at > view.clock.deadline
     )
     if late:
-        sections.append(Section("delay", heading("delay"),
-                                view.late_reason or unknown))
+        sections.append(Section("delay", heading("delay"), view.late_reason or unknown))
     notice = AuthorityNotice(
-        incident=view.id, lang=lang, phase=phase, number=number,
+        incident=view.id,
+        lang=lang,
+        phase=phase,
+        number=number,
         title=gettext(AUTHORITY_TITLE) + "\n" + gettext(AUTHORITY_ADDRESSEE),
         sections=tuple(sections),
     )
     if actor is not None:
-        service.record(incident_id, "authority_draft", N_("Authority notification drafted."),
-                       actor=actor, data={"phase": phase, "number": number, "lang": lang},
-                       audit=True)
+        service.record(
+            incident_id,
+            "authority_draft",
+            N_("Authority notification drafted."),
+            actor=actor,
+            data={"phase": phase, "number": number, "lang": lang},
+            audit=True,
+        )
     return notice
 
 
@@ -324,8 +358,13 @@ class SendOutcome:
     by_language: dict[str, int]
 
     def as_json(self) -> dict[str, Any]:
-        return {"selected": self.selected, "sent": self.sent, "no_address": self.no_address,
-                "failed": self.failed, "by_language": dict(self.by_language)}
+        return {
+            "selected": self.selected,
+            "sent": self.sent,
+            "no_address": self.no_address,
+            "failed": self.failed,
+            "by_language": dict(self.by_language),
+        }
 
 
 def send_customer_notices(
@@ -333,61 +372,56 @@ def send_customer_notices(
     incident_id: str,
     *,
     actor: str,
-    mailer_factory: Callable[[Settings], Mailer] = consent_smtp,
+    mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
 ) -> SendOutcome:
     """E-mail the Art. 34 notice to every affected customer the incident knows, each in
     their language, through the consent slice's SMTP path.  Counts only come back."""
     view = service.get(incident_id)
     if view.risk is not Risk.HIGH:
-        raise InvalidInput(N_("Customers are told when the risk is assessed as high "
-                              "(GDPR Art. 34); assess the risk first."))
+        raise InvalidInput(
+            N_(
+                "Customers are told when the risk is assessed as high "
+                "(GDPR Art. 34); assess the risk first."
+            )
+        )
     ids = service.customer_ids(incident_id)
     if not ids:
-        raise InvalidInput(N_("The incident names no affected customers to notify; "
-                              "use the draft (draft-notice --customers) with your mailer."))
+        raise InvalidInput(
+            N_(
+                "The incident names no affected customers to notify; "
+                "use the draft (draft-notice --customers) with your mailer."
+            )
+        )
     vault = service.vault
     refs = {}
     for customer_id in ids:
         with contextlib.suppress(NotFound):
             refs[customer_id] = vault.customers.get(customer_id)
-    counts = {"sent": 0, "no_address": 0, "failed": 0}
-    by_language: dict[str, int] = {}
+    addresses, no_address = customer_addresses(vault, list(refs))
+    no_address += len(set(ids) - set(refs))  # ids the store no longer knows
     notices: dict[str, CustomerNotice] = {}
-    mailer: Mailer | None = None
-    seen: set[str] = set()
-    try:
-        for customer_id, values in vault.customers.fetch_many(list(refs), [ADDRESS_FIELD]):
-            seen.add(customer_id)
-            address = values.get(ADDRESS_FIELD)
-            if not address:
-                counts["no_address"] += 1
-                continue
-            lang = parse_language(refs[customer_id].language)
-            notice = notices.get(lang) or customer_notice(service, view, lang)
-            notices[lang] = notice
-            email = EmailMessage()
-            email["From"] = vault.settings.smtp_from or ""
-            email["To"] = address
-            email["Subject"] = notice.subject
-            email.set_content(notice.body)
-            email["Content-Language"] = lang
-            if mailer is None:
-                mailer = mailer_factory(vault.settings)
-            try:
-                mailer.send_message(email)
-                counts["sent"] += 1
-                by_language[lang] = by_language.get(lang, 0) + 1
-            except (OSError, smtplib.SMTPException):
-                counts["failed"] += 1
-    finally:
-        if mailer is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                mailer.quit()
-    counts["no_address"] += len(set(ids) - seen)
+
+    def letter(customer_id: str, address: str) -> Letter:
+        lang = parse_language(refs[customer_id].language)
+        notice = notices.get(lang) or customer_notice(service, view, lang)
+        notices[lang] = notice
+        return Letter(address, notice.subject, notice.body, lang)
+
+    sent, failed = send_letters(
+        vault.settings, (letter(c, a) for c, a in addresses.items()), mailer_factory
+    )
+    by_language: dict[str, int] = {}
+    for lang in sent:
+        by_language[lang] = by_language.get(lang, 0) + 1
+    counts = {"sent": len(sent), "no_address": no_address, "failed": failed}
     outcome = SendOutcome(len(ids), by_language=by_language, **counts)
     service.record(
-        incident_id, "customers_notified", N_("Customers notified."), actor=actor,
-        data=outcome.as_json(), audit=True,
+        incident_id,
+        "customers_notified",
+        N_("Customers notified."),
+        actor=actor,
+        data=outcome.as_json(),
+        audit=True,
         values={"customers_notified_at": vault.clock.now()} if outcome.sent else None,
     )
     return outcome

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from privault.consent.flows import Mailer
-from privault.consent.flows import _smtp as consent_smtp
+from privault.consent.flows import Mailer, smtp_mailer
 from privault.errors import N_, PrivaultError
 from privault.i18n import translator
 from privault.incidents.schemas import IncidentView
@@ -123,7 +122,7 @@ class Notifier:
         self,
         settings: Settings,
         *,
-        mailer_factory: Callable[[Settings], Mailer] = consent_smtp,
+        mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
