@@ -16,31 +16,21 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from privault.consent.flows import link_signer
 from privault.consent.links import PATH_PREFIX, InvalidLinkError, LinkClaims
 from privault.consent.schemas import ConsentFacts, Notice
 from privault.consent.service import ConsentService
+from privault.console.pages import page_environment, render_page
 from privault.customers.service import CustomerRef
 from privault.errors import N_, NotFound, PrivaultError
-from privault.i18n import Language, direction, negotiate, parse_language, translator
+from privault.i18n import Language, negotiate, parse_language, translator
 from privault.runtime import Vault
 
 router = APIRouter(prefix=PATH_PREFIX, include_in_schema=False)
 
 Status = Literal["granted", "withdrawn", "expired", "undecided"]
 
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 
 CHANNEL_LABELS = {
     "web": N_("on the web"),
@@ -84,16 +74,7 @@ REFUSALS: dict[int, tuple[str, str]] = {
 }
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("privault.consent", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-_templates = _environment()
+_templates = page_environment("privault.consent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +87,7 @@ class NoticeRow:
 
 
 def _render(template: str, lang: Language, status_code: int = 200, **context: Any) -> HTMLResponse:
-    translations = translator(lang)
-    html = _templates.get_template(template).render(
-        _=translations.gettext, lang=lang, dir=direction(lang), **context
-    )
-    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+    return render_page(_templates, template, lang, status_code, **context)
 
 
 def refusal(lang: Language, status_code: int) -> HTMLResponse:

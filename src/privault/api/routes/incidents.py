@@ -22,12 +22,12 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from privault.api.limits import offload
 from privault.api.services import AdminDep, CallerDep, Services, services
+from privault.console.pages import page_environment, render_page
 from privault.errors import N_, InvalidInput, PrivaultError
-from privault.i18n import Language, direction, negotiate, parse_language, translator
+from privault.i18n import Language, negotiate, parse_language
 from privault.incidents.detectors import run_checks
 from privault.incidents.notices import authority_notice, customer_notice, send_customer_notices
 from privault.incidents.notify import OPENED, Notifier
@@ -54,16 +54,6 @@ CATEGORY_CHOICES: Final[tuple[tuple[str, str], ...]] = (
     ("user.government_id", N_("national identification numbers")),
     ("user", N_("other customer data")),
 )
-HEADERS: Final = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 FORM_ERRORS: Final[dict[str, str]] = {
     "csrf": N_("The form expired or was not sent from this page. Please fill it in again."),
     "key": N_("The key was not accepted. Use the privault API key issued to you."),
@@ -101,22 +91,36 @@ async def report(
 ) -> dict[str, Any]:
     """Anyone with a key may report.  The answer is the reference and status only."""
     view = await offload(
-        api.request_timeout, lambda: service.report(
-            reporter=who.principal, description=body.description, title=body.title,
-            noticed_at=body.noticed_at, categories=body.categories, systems=body.systems,
+        api.request_timeout,
+        lambda: service.report(
+            reporter=who.principal,
+            description=body.description,
+            title=body.title,
+            noticed_at=body.noticed_at,
+            categories=body.categories,
+            systems=body.systems,
             estimated_customers=body.estimated_customers,
-            estimated_records=body.estimated_records, anonymous=body.anonymous, notify=False,
-        )
+            estimated_records=body.estimated_records,
+            anonymous=body.anonymous,
+            notify=False,
+        ),
     )
     tasks.add_task(_notify, service, view.id)
-    return {"id": view.id, "status": view.status.value, "anonymous": view.anonymous,
-            "reported_at": view.reported_at.isoformat()}
+    return {
+        "id": view.id,
+        "status": view.status.value,
+        "anonymous": view.anonymous,
+        "reported_at": view.reported_at.isoformat(),
+    }
 
 
 @router.get("", summary="Incidents, oldest first")
 async def list_incidents(
-    api: Services, who: AdminDep, service: Incidents,
-    status: Status | None = None, overdue: bool = False,
+    api: Services,
+    who: AdminDep,
+    service: Incidents,
+    status: Status | None = None,
+    overdue: bool = False,
 ) -> list[dict[str, Any]]:
     views = await offload(api.request_timeout, service.find, status=status, overdue=overdue)
     return [v.as_json() for v in views]
@@ -124,14 +128,18 @@ async def list_incidents(
 
 @router.get("/register", summary="The register (Art. 33(5)) as JSON or CSV")
 async def register(
-    api: Services, who: AdminDep, service: Incidents,
+    api: Services,
+    who: AdminDep,
+    service: Incidents,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
     if format == "csv":
         text = await offload(api.request_timeout, service.register_csv)
-        return PlainTextResponse(text, media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
-                                          'attachment; filename="incident-register.csv"'})
+        return PlainTextResponse(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="incident-register.csv"'},
+        )
     from fastapi.responses import JSONResponse
 
     return JSONResponse(await offload(api.request_timeout, service.register))
@@ -145,7 +153,10 @@ async def check(api: Services, who: AdminDep, service: Incidents) -> dict[str, A
 
 @router.get("/{incident_id}", summary="One incident with its timeline")
 async def show(
-    incident_id: str, api: Services, who: AdminDep, service: Incidents,
+    incident_id: str,
+    api: Services,
+    who: AdminDep,
+    service: Incidents,
     reveal_reporter: bool = False,
 ) -> dict[str, Any]:
     def load() -> dict[str, Any]:
@@ -162,8 +173,9 @@ async def show(
 async def assign(
     incident_id: str, body: AssignIn, api: Services, who: AdminDep, service: Incidents
 ) -> dict[str, Any]:
-    view = await offload(api.request_timeout, service.assign, incident_id, body.owner,
-                         actor=who.principal)
+    view = await offload(
+        api.request_timeout, service.assign, incident_id, body.owner, actor=who.principal
+    )
     return view.as_json()
 
 
@@ -172,13 +184,19 @@ async def assess(
     incident_id: str, body: AssessIn, api: Services, who: AdminDep, service: Incidents
 ) -> dict[str, Any]:
     view = await offload(
-        api.request_timeout, lambda: service.assess(
-            incident_id, actor=who.principal, risk=body.risk, severity=body.severity,
-            categories=body.categories, systems=body.systems,
+        api.request_timeout,
+        lambda: service.assess(
+            incident_id,
+            actor=who.principal,
+            risk=body.risk,
+            severity=body.severity,
+            categories=body.categories,
+            systems=body.systems,
             estimated_customers=body.estimated_customers,
-            estimated_records=body.estimated_records, consequences=body.consequences,
+            estimated_records=body.estimated_records,
+            consequences=body.consequences,
             measures=body.measures,
-        )
+        ),
     )
     return view.as_json()
 
@@ -187,8 +205,14 @@ async def assess(
 async def transition(
     incident_id: str, body: TransitionIn, api: Services, who: AdminDep, service: Incidents
 ) -> dict[str, Any]:
-    view = await offload(api.request_timeout, service.transition, incident_id, body.status,
-                         actor=who.principal, reason=body.reason)
+    view = await offload(
+        api.request_timeout,
+        service.transition,
+        incident_id,
+        body.status,
+        actor=who.principal,
+        reason=body.reason,
+    )
     return view.as_json()
 
 
@@ -196,28 +220,43 @@ async def transition(
 async def note(
     incident_id: str, body: NoteIn, api: Services, who: AdminDep, service: Incidents
 ) -> dict[str, Any]:
-    event = await offload(api.request_timeout, service.note, incident_id, body.text,
-                          actor=who.principal)
+    event = await offload(
+        api.request_timeout, service.note, incident_id, body.text, actor=who.principal
+    )
     return event.as_json()
 
 
 @router.get("/{incident_id}/notices/authority", summary="Draft the Art. 33 notification")
 async def authority(
-    incident_id: str, api: Services, who: AdminDep, service: Incidents,
+    incident_id: str,
+    api: Services,
+    who: AdminDep,
+    service: Incidents,
     lang: Annotated[str, Query(pattern="^(en|cs)$")] = "en",
     phase: Annotated[str, Query(pattern="^(initial|supplementary|final)$")] = "initial",
 ) -> dict[str, Any]:
-    notice = await offload(api.request_timeout, lambda: authority_notice(
-        service, incident_id, lang=lang,
-        phase="initial" if phase == "initial" else "final" if phase == "final"
-        else "supplementary",
-    ))
+    notice = await offload(
+        api.request_timeout,
+        lambda: authority_notice(
+            service,
+            incident_id,
+            lang=lang,
+            phase="initial"
+            if phase == "initial"
+            else "final"
+            if phase == "final"
+            else "supplementary",
+        ),
+    )
     return notice.as_json()
 
 
 @router.get("/{incident_id}/notices/customers", summary="Draft the Art. 34 notice")
 async def customers_draft(
-    incident_id: str, api: Services, who: AdminDep, service: Incidents,
+    incident_id: str,
+    api: Services,
+    who: AdminDep,
+    service: Incidents,
     lang: Annotated[str, Query(pattern="^(en|cs|ur)$")] = "en",
 ) -> dict[str, Any]:
     view = await offload(api.request_timeout, service.get, incident_id)
@@ -228,20 +267,17 @@ async def customers_draft(
 async def customers_send(
     incident_id: str, api: Services, who: AdminDep, service: Incidents
 ) -> dict[str, Any]:
-    outcome = await offload(api.request_timeout, lambda: send_customer_notices(
-        service, incident_id, actor=who.principal))
+    outcome = await offload(
+        api.request_timeout,
+        lambda: send_customer_notices(service, incident_id, actor=who.principal),
+    )
     return outcome.as_json()
 
 
 # -- the report form ------------------------------------------------------------------
 
 
-_templates = Environment(
-    loader=PackageLoader("privault.incidents", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_templates = page_environment("privault.incidents")
 
 
 def _csrf_token(service: IncidentService, nonce: str) -> str:
@@ -250,20 +286,25 @@ def _csrf_token(service: IncidentService, nonce: str) -> str:
 
 
 def _page(lang: Language, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = _templates.get_template(template).render(
-        _=translator(lang).gettext, lang=lang, dir=direction(lang),
-        categories=CATEGORY_CHOICES, **context,
+    return render_page(
+        _templates, template, lang, status_code, categories=CATEGORY_CHOICES, **context
     )
-    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
 
 
-def _form(service: IncidentService, lang: Language, status_code: int = 200,
-          error: str | None = None) -> HTMLResponse:
+def _form(
+    service: IncidentService, lang: Language, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(24)
-    response = _page(lang, "report.html", status_code, csrf=_csrf_token(service, nonce),
-                     error=FORM_ERRORS.get(error or ""))
-    response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict",
-                        path="/incidents/report", max_age=3600)
+    response = _page(
+        lang,
+        "report.html",
+        status_code,
+        csrf=_csrf_token(service, nonce),
+        error=FORM_ERRORS.get(error or ""),
+    )
+    response.set_cookie(
+        CSRF_COOKIE, nonce, httponly=True, samesite="strict", path="/incidents/report", max_age=3600
+    )
     return response
 
 
@@ -307,11 +348,14 @@ def report_submit(
         count = int(customers) if customers.strip() else None
         allowed = {key for key, _ in CATEGORY_CHOICES}
         view = service.report(
-            reporter=caller.principal, description=description, noticed_at=when,
+            reporter=caller.principal,
+            description=description,
+            noticed_at=when,
             estimated_customers=count,
             categories=[c for c in (category or []) if c in allowed],
             systems=[s for s in systems.split(",") if s.strip()],
-            anonymous=anonymous == "on", notify=False,
+            anonymous=anonymous == "on",
+            notify=False,
         )
     except (ValueError, InvalidInput):
         return _form(service, language, 422, "input")
