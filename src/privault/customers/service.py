@@ -44,39 +44,24 @@ VALUES = table_of(CustomerValue)
 INDEXES = table_of(BlindIndex)
 FETCH_CHUNK: Final[int] = 2000
 
-# Built once: many customers' wrapped keys with the ciphertexts asked for, grouped.
-_FETCH_MANY = (
-    select(CUSTOMERS.c.id, CUSTOMERS.c.wrapped_key, VALUES.c.field, VALUES.c.ciphertext)
-    .select_from(
-        CUSTOMERS.outerjoin(
-            VALUES,
-            and_(
-                VALUES.c.customer_id == CUSTOMERS.c.id,
-                VALUES.c.field.in_(bindparam("fields", expanding=True)),
-            ),
-        )
+# Built once: customers' wrapped keys joined to the ciphertexts asked for (if any).
+_KEYS_AND_VALUES = select(
+    CUSTOMERS.c.id, CUSTOMERS.c.wrapped_key, VALUES.c.field, VALUES.c.ciphertext
+).select_from(
+    CUSTOMERS.outerjoin(
+        VALUES,
+        and_(
+            VALUES.c.customer_id == CUSTOMERS.c.id,
+            VALUES.c.field.in_(bindparam("fields", expanding=True)),
+        ),
     )
-    .where(
-        CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)),
-        CUSTOMERS.c.wrapped_key.is_not(None),
-    )
-    .order_by(CUSTOMERS.c.id)
 )
-
-# Built once: the customer's wrapped key with the ciphertexts asked for (if any).
-_FETCH_ONE = (
-    select(CUSTOMERS.c.wrapped_key, VALUES.c.field, VALUES.c.ciphertext)
-    .select_from(
-        CUSTOMERS.outerjoin(
-            VALUES,
-            and_(
-                VALUES.c.customer_id == CUSTOMERS.c.id,
-                VALUES.c.field.in_(bindparam("fields", expanding=True)),
-            ),
-        )
-    )
-    .where(CUSTOMERS.c.id == bindparam("customer_id"))
-)
+# Many customers at once (erased ones left out), grouped by customer.
+_FETCH_MANY = _KEYS_AND_VALUES.where(
+    CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)), CUSTOMERS.c.wrapped_key.is_not(None)
+).order_by(CUSTOMERS.c.id)
+# One customer, erased or not (an erased one is told apart from an unknown one).
+_FETCH_ONE = _KEYS_AND_VALUES.where(CUSTOMERS.c.id == bindparam("customer_id"))
 
 
 @dataclass(frozen=True, slots=True)
