@@ -91,19 +91,38 @@ def canonical_email(raw: str) -> str:
     return str(result.normalized)
 
 
-def canonical_phone(raw: str, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str:
-    """E.164 (``+420602123456``).  Numbers without ``+`` are tried in each region in turn."""
-    text = _clean_text(raw).translate(_EASTERN_DIGITS)
-    candidates: Sequence[str | None] = [None] if text.startswith(("+", "00")) else regions
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic and Urdu digits written as ASCII digits (``۰۳۰۰`` -> ``0300``)."""
+    return text.translate(_EASTERN_DIGITS)
+
+
+def e164(text: str, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str | None:
+    """The number in E.164 (``+420602123456``), or None if it is not a valid number.
+
+    Numbers without ``+``/``00`` are tried in each region in turn.  The store's blind
+    indexes and the scanner's exact match both normalise through here, so a number found
+    in a file hashes exactly as the stored one does.
+    """
+    digits = ascii_digits(text).strip()
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    candidates: Sequence[str | None] = (None,) if digits.startswith("+") else regions
     for region in candidates:
-        number_text = "+" + text[2:] if text.startswith("00") else text
         try:
-            number = phonenumbers.parse(number_text, region)
+            number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise InvalidInput(N_("Not a valid phone number."))
+    return None
+
+
+def canonical_phone(raw: str, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str:
+    """E.164 (``+420602123456``).  Numbers without ``+`` are tried in each region in turn."""
+    number = e164(_clean_text(raw), regions)
+    if number is None:
+        raise InvalidInput(N_("Not a valid phone number."))
+    return number
 
 
 # Arabic-Indic (U+0660..) and Extended Arabic-Indic / Urdu (U+06F0..) digits to ASCII.

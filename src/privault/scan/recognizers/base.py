@@ -16,23 +16,15 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, Final
 
-from privault.catalog.kinds import KindName
+from privault.catalog.kinds import KindName, ascii_digits
 
 # ASCII digits and the Arabic-Indic / Extended Arabic-Indic (Urdu) digits.
 ANY_DIGIT: Final[str] = "0-9\u0660-\u0669\u06f0-\u06f9"
-EASTERN_DIGITS: Final[dict[int, int]] = {
-    **{0x0660 + i: 0x30 + i for i in range(10)},
-    **{0x06F0 + i: 0x30 + i for i in range(10)},
-}
 
 # Which pre-filter class woke the scanner up; recognisers say which ones they serve.
 DIGITS: Final = "digits"
 AT_SIGN: Final = "at"
 COLONS: Final = "colons"
-
-
-def ascii_digits(text: str) -> str:
-    return text.translate(EASTERN_DIGITS)
 
 
 def only_digits(text: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from stdnum.cz import bankaccount as stdnum_bankaccount
 
+from privault.catalog.kinds import e164
 from privault.errors import N_
 from privault.scan.model import CZ_BANK_ACCOUNT, PHONE
 from privault.scan.recognizers.base import DIGITS, Pattern, Recognizer, context_words
-from privault.scan.recognizers.generic.contact import PHONE_CONTEXT, parse_phone
+from privault.scan.recognizers.generic.contact import PHONE_CONTEXT
 
 
 class CzBankAccountRecognizer(Recognizer):
@@ -60,4 +61,4 @@ class CzPhoneRecognizer(Recognizer):
     explanation = N_("Czech phone number in national format")
 
     def validate(self, text: str) -> str | None:
-        return parse_phone(text.replace("\u00a0", " "), ("CZ",))
+        return e164(text.replace("\u00a0", " "), ("CZ",))

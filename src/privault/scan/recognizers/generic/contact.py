@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
-from privault.catalog.kinds import DEFAULT_PHONE_REGIONS, match_key
+from privault.catalog.kinds import DEFAULT_PHONE_REGIONS, e164, match_key
 from privault.errors import N_
 from privault.scan.model import EMAIL, PHONE
 from privault.scan.recognizers.base import (
@@ -14,7 +12,6 @@ from privault.scan.recognizers.base import (
     DIGITS,
     Pattern,
     Recognizer,
-    ascii_digits,
     context_words,
 )
 
@@ -91,24 +88,8 @@ class PhoneRecognizer(Recognizer):
             return None
         stripped = text.lstrip("( ")
         if stripped.startswith(("+", "00")):
-            return parse_phone(text, self.regions)
+            return e164(text, self.regions)
         # Written nationally: only regions whose plan fits the first digit are worth parsing.
         trunk = stripped.startswith("0")
         regions = tuple(r for r in self.regions if (r in _TRUNK_ZERO) == trunk)
-        return parse_phone(text, regions) if regions else None
-
-
-def parse_phone(text: str, regions: tuple[str, ...]) -> str | None:
-    """E.164 if ``text`` is a valid number (international, or national in a region)."""
-    digits = ascii_digits(text).strip()
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    tries: tuple[str | None, ...] = (None,) if digits.startswith("+") else regions
-    for region in tries:
-        try:
-            number = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return None
+        return e164(text, regions) if regions else None

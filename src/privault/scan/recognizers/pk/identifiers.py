@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from stdnum.pk import cnic as stdnum_cnic
 
+from privault.catalog.kinds import ascii_digits
 from privault.errors import N_
 from privault.scan.model import PHONE, PK_CNIC
 from privault.scan.recognizers.base import (
@@ -12,7 +13,6 @@ from privault.scan.recognizers.base import (
     DIGITS,
     Pattern,
     Recognizer,
-    ascii_digits,
     context_words,
 )
 from privault.scan.recognizers.generic.contact import PHONE_CONTEXT
