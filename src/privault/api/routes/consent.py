@@ -86,17 +86,22 @@ def _audited(
     recipient: str | None = None,
     channel: str = "api",
 ) -> T:
-    fields: dict[str, object] = {
-        "purpose": purpose,
-        "recipient": recipient,
-        "subjects": (public_id,),
-        "details": {"channel": channel},
-    }
-    api.record(Kind.CONSENT, action, principal, Outcome.ALLOWED, **fields)
+    """Make the change; the consent service records it in the audit trail in the same
+    transaction.  What only this layer can record is an attempt that failed."""
     try:
         return change()
     except PrivaultError as error:
-        api.record(Kind.CONSENT, action, principal, Outcome.FAILED, reasons=(error.code,), **fields)
+        api.record(
+            Kind.CONSENT,
+            action,
+            principal,
+            Outcome.FAILED,
+            purpose=purpose,
+            recipient=recipient,
+            subjects=(public_id,),
+            details={"channel": channel},
+            reasons=(error.code,),
+        )
         raise
 
 
