@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
@@ -189,12 +188,6 @@ def match_key(kind: KindName, canonical: str) -> str:
     if kind in ("email", "name", "text"):
         return _SPACES.sub(" ", unicodedata.normalize("NFKC", canonical).casefold()).strip()
     return canonical
-
-
-@dataclass(frozen=True, slots=True)
-class ValueKind:
-    name: KindName
-    canonical: Callable[[str], str]
 
 
 _REGISTRY: Final[dict[KindName, Callable[[str], str]]] = {

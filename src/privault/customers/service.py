@@ -211,20 +211,6 @@ class CustomerService:
                 update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(updated_at=now)
             )
 
-    def set_language(self, customer_id: str, language: str) -> None:
-        from privault.i18n import LANGUAGES
-
-        if language not in LANGUAGES:
-            raise InvalidInput(
-                N_("Unsupported language '%(lang)s'; use en, cs or ur."), lang=language
-            )
-        with session_scope(self.engine) as session:
-            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(language=language)
-            )
-            if result.rowcount == 0:
-                raise NotFound(N_("No customer with that id."))
-
     def destroy_key(self, customer_id: str) -> None:
         """Crypto-shredding: without its data key no value of the customer can be opened."""
         with session_scope(self.engine) as session:
