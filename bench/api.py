@@ -38,7 +38,7 @@ import httpx
 from sqlalchemy import create_engine, insert, text
 
 from privault.access.principals import PrincipalService
-from privault.consent.service import STATES
+from privault.consent.filters import STATES
 from privault.crypto import create_key_file
 from privault.customers.records import PreparedRecord
 from privault.demo.generator import DemoGenerator

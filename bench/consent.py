@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from privault.consent.service import CUSTOMERS, ConsentService
+from privault.consent.filters import CUSTOMERS
+from privault.consent.service import ConsentService
 from privault.settings import Settings
 from privault.store import make_engine, upgrade
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from privault.consent.filters import EVENTS, STATES
 from privault.consent.schemas import Notice
-from privault.consent.service import EVENTS, STATES, ConsentService
+from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
 from privault.runtime import Vault
 

@@ -9,14 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from privault.clock import FixedClock
+from privault.consent.filters import CUSTOMERS, eligible_filter
+from privault.consent.filters import eligible_ids as bulk_ids
 from privault.consent.schemas import Notice
-from privault.consent.service import (
-    CUSTOMERS,
-    ConsentService,
-    add_months,
-    eligible_filter,
-)
-from privault.consent.service import eligible_ids as bulk_ids
+from privault.consent.service import ConsentService, add_months
 from privault.customers.service import CustomerRef
 from privault.errors import InvalidInput, NotFound, UnknownKey
 from privault.runtime import Vault

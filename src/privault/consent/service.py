@@ -123,16 +123,7 @@ if TYPE_CHECKING:
 ID_BATCH: Final[int] = 10_000
 _NOT_IDENT = re.compile(r"[^\w.:@/+-]")
 
-__all__ = [
-    "ConsentService",
-    "add_months",
-    "consent_filter",
-    "eligible_filter",
-    "eligible_ids",
-    "objection_filter",
-    "restriction_filter",
-    "undecided_filter",
-]
+__all__ = ["ConsentService", "add_months"]
 
 
 def _audit_name(text: str) -> str:
