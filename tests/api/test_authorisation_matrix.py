@@ -9,6 +9,7 @@ import secrets
 from fastapi.testclient import TestClient
 
 from privault.access.gate import AccessGate
+from privault.api.schemas import RecordOut
 from privault.policy import CustomerFacts, Request
 from tests.api.s1_world import MARKETING, SUPPORT, World, auth
 
@@ -80,6 +81,8 @@ def check_read(
             continue
         assert answer.status_code == 200, label
         body = answer.json()
+        # The read endpoint writes its JSON directly: it must be exactly a RecordOut.
+        assert RecordOut.model_validate(body).model_dump() == body, label
         assert body["summary"]["views"] == expected, label
         assert set(body["values"]) == set(expected), label  # nothing more
         assert set(body["summary"]["denied"]) == set(fields) - set(expected), label

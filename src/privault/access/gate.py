@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ from privault.access import conditions
 from privault.access.principals import PrincipalService
 from privault.access.views import apply_view, resolve_token
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.consent.schemas import ConsentFacts
 from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
 from privault.errors import N_, AccessDenied, InvalidInput, NotFound
@@ -149,7 +150,9 @@ class AccessGate:
 
     # -- one customer -----------------------------------------------------------------
 
-    def _condition_failures(self, decision: Decision, ref: CustomerRef) -> dict[str, str]:
+    def _condition_failures(
+        self, decision: Decision, facts: Callable[[], ConsentFacts]
+    ) -> dict[str, str]:
         """Field -> first failing reason, for conditional fields that fail for this customer."""
         pending = [
             item
@@ -158,14 +161,20 @@ class AccessGate:
         ]
         if not pending:
             return {}
-        facts = self.consent.customer_consent_state(ref, self.vault.clock.now())
+        known = facts()
         failed: dict[str, str] = {}
         for item in pending:
             assert item.condition is not None
-            code = conditions.failure_from_facts(item.condition, facts)
+            code = conditions.failure_from_facts(item.condition, known)
             if code is not None:
                 failed[item.field] = code
         return failed
+
+    def _facts_of(self, ref: CustomerRef) -> Callable[[], ConsentFacts]:
+        return lambda: self.consent.customer_consent_state(ref, self.vault.clock.now())
+
+    def _plaintext_of(self, ref: CustomerRef) -> Callable[[list[str]], Mapping[str, str | None]]:
+        return lambda names: self.vault.customers.fetch(ref.id, names)
 
     def read(
         self,
@@ -178,25 +187,45 @@ class AccessGate:
         recipient: str | None = None,
         action: str = "read",
     ) -> ReadResult:
-        """One customer's fields, each in the view the policy allows, or ``AccessDenied``."""
+        """One customer's fields, each in the view the policy allows, or ``AccessDenied``.
+
+        The hot path of the API: one pooled connection reads the customer, the
+        ciphertexts of the fields the policy allows and (only for conditional fields)
+        the customer's consent facts; the decision is audited; then only the fields
+        shown are decrypted.
+        """
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
         request = Request(
             principal, purpose, tuple(fields), action, recipient, 1, roles=tuple(roles)
         )
         decision = self.engine.decide(request)
-        try:
-            ref = self.vault.customers.resolve(customer)
-        except NotFound:
-            self._record(self._entry(decision, Outcome.FAILED, reasons=("not_found",)))
-            raise
-        if not decision.allowed:
-            self._refuse(decision, subjects=[ref.public_id])
-        failures = self._condition_failures(decision, ref)
-        return self._deliver(decision, ref, failures)
+        wanted = [item.field for item in decision.fields if item.allowed]
+        customers = self.vault.customers
+        with self.vault.engine.connect() as connection:
+            try:
+                sealed = customers.load(connection, customer, wanted)
+            except NotFound:
+                self._record(self._entry(decision, Outcome.FAILED, reasons=("not_found",)))
+                raise
+            if not decision.allowed:
+                self._refuse(decision, subjects=[sealed.ref.public_id])
+            failures = self._condition_failures(
+                decision,
+                lambda: self.consent.customer_consent_state(
+                    sealed.ref, self.vault.clock.now(), connection=connection
+                ),
+            )
+        return self._deliver(
+            decision, sealed.ref, failures, lambda names: customers.open(sealed, names)
+        )
 
     def _deliver(
-        self, decision: Decision, ref: CustomerRef, failures: Mapping[str, str]
+        self,
+        decision: Decision,
+        ref: CustomerRef,
+        failures: Mapping[str, str],
+        plaintext: Callable[[list[str]], Mapping[str, str | None]],
     ) -> ReadResult:
         views = {
             item.field: item.view
@@ -233,7 +262,7 @@ class AccessGate:
                 decision, outcome, subjects=[ref.public_id], reasons=list(failures.values())
             )
         )
-        plain = self.vault.customers.fetch(ref.id, list(views))
+        plain = plaintext(list(views))
         catalog = self.vault.catalog
         values = {
             name: None
@@ -281,10 +310,10 @@ class AccessGate:
             return []
         results = []
         for ref in matches[:10]:
-            failures = self._condition_failures(decision, ref)
+            failures = self._condition_failures(decision, self._facts_of(ref))
             if by_field in failures:
                 continue  # the customer may not be used for this purpose: not "found"
-            results.append(self._deliver(decision, ref, failures))
+            results.append(self._deliver(decision, ref, failures, self._plaintext_of(ref)))
         return results
 
     def detokenize(
@@ -306,8 +335,8 @@ class AccessGate:
                 decision,
                 N_("Only a principal allowed to see this field in plain may turn its token back."),
             )
-        failures = self._condition_failures(decision, ref)
-        return self._deliver(decision, ref, failures)
+        failures = self._condition_failures(decision, self._facts_of(ref))
+        return self._deliver(decision, ref, failures, self._plaintext_of(ref))
 
     # -- many customers ---------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +31,7 @@ from privault.audit.canonical import GENESIS, chain_hash, checkpoint_message, fo
 from privault.audit.entry import AuditEntry
 from privault.audit.models import CHECKPOINTS, ENTRIES, HEAD
 from privault.errors import AuditUnavailable
+from privault.store import driver
 
 HEAD_ID = 1
 INSERT_BATCH = 5000
@@ -92,24 +93,46 @@ def _dialect(executor: Executor) -> str:
     return bind.dialect.name
 
 
+# The append path runs on every audited request: its three statements go straight to
+# the driver (``store.driver``), inside the caller's transaction.
+_LOCK_HEAD = driver.Statement(
+    update(HEAD)
+    .where(HEAD.c.id == bindparam("head_id"))
+    .values(seq=HEAD.c.seq)
+    .returning(HEAD.c.seq, HEAD.c.hash)
+)
+_INSERT_ENTRY = driver.Statement(
+    insert(ENTRIES).values(
+        seq=bindparam("e_seq"),
+        body=bindparam("e_body"),
+        prev_hash=bindparam("e_prev"),
+        hash=bindparam("e_hash"),
+    )
+)
+_SET_HEAD = driver.Statement(
+    update(HEAD)
+    .where(HEAD.c.id == bindparam("head_id"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _connection(executor: Executor) -> Connection:
+    return executor.connection() if isinstance(executor, Session) else executor
+
+
 def _lock_head(executor: Executor) -> tuple[int, bytes]:
     """Lock the chain head and return it, creating it (seq 0, genesis) on first use."""
-    lock = (
-        update(HEAD)
-        .where(HEAD.c.id == HEAD_ID)
-        .values(seq=HEAD.c.seq)
-        .returning(HEAD.c.seq, HEAD.c.hash)
-    )
-    row = executor.execute(lock).first()
-    if row is None:
+    connection = _connection(executor)
+    found = _LOCK_HEAD.rows(connection, head_id=HEAD_ID)
+    if not found:
         make = pg_insert if _dialect(executor) == "postgresql" else sqlite_insert
-        executor.execute(
+        connection.execute(
             make(HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing()
         )
-        row = executor.execute(lock).first()
-        if row is None:  # pragma: no cover - the row was just created
+        found = _LOCK_HEAD.rows(connection, head_id=HEAD_ID)
+        if not found:  # pragma: no cover - the row was just created
             raise AuditUnavailable()
-    return int(row[0]), bytes(row[1])
+    return int(found[0][0]), bytes(found[0][1])
 
 
 def append_many(
@@ -139,17 +162,18 @@ def append_many(
             seq += 1
             body = entry.body(seq)
             digest = chain_hash(prev, body.encode("utf-8"))
-            rows.append({"seq": seq, "body": body, "prev_hash": prev, "hash": digest})
+            rows.append({"e_seq": seq, "e_body": body, "e_prev": prev, "e_hash": digest})
             chained.append(ChainedEntry(seq, entry, body, prev, digest))
             prev = digest
             if checkpoint_every and seq % checkpoint_every == 0:
                 assert signer is not None
                 checkpoints.append(sign_checkpoint(signer, seq, digest, entry.at))
+        connection = _connection(executor)
         for start in range(0, len(rows), INSERT_BATCH):
-            executor.execute(insert(ENTRIES), rows[start : start + INSERT_BATCH])
+            _INSERT_ENTRY.execute_many(connection, rows[start : start + INSERT_BATCH])
         if checkpoints:
             executor.execute(insert(CHECKPOINTS), [_checkpoint_row(c) for c in checkpoints])
-        executor.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, hash=prev))
+        _SET_HEAD.rows(connection, head_id=HEAD_ID, new_seq=seq, new_hash=prev)
     except SQLAlchemyError as exc:
         raise AuditUnavailable() from exc
     return chained

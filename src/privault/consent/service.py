@@ -65,6 +65,7 @@ from sqlalchemy import (
     Engine,
     Select,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -73,6 +74,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.catalog.taxonomy import Taxonomy, covers
@@ -115,6 +117,7 @@ from privault.consent.schemas import (
 )
 from privault.customers.service import CustomerRef, resolve_customer
 from privault.errors import N_, Conflict, InvalidInput, NotFound
+from privault.store import driver
 from privault.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -159,6 +162,48 @@ def _notice(row: Any) -> Notice:
         created_at=row.created_at,
         created_by=row.created_by,
     )
+
+
+# One customer's consent facts, read on every gated single-customer read.
+_CUSTOMER: BindParameter[str] = bindparam("customer_id")
+_STATES_OF = driver.Statement(
+    select(
+        STATES.c.purpose,
+        STATES.c.recipient,
+        STATES.c.status,
+        STATES.c.decided_at,
+        STATES.c.expires_at,
+        STATES.c.notice_id,
+        STATES.c.event_id,
+    )
+    .where(STATES.c.customer_id == _CUSTOMER)
+    .order_by(STATES.c.purpose, STATES.c.recipient)
+)
+_OBJECTIONS_OF = driver.Statement(
+    select(
+        OBJECTIONS.c.id,
+        OBJECTIONS.c.purpose,
+        OBJECTIONS.c.channel,
+        OBJECTIONS.c.actor,
+        OBJECTIONS.c.reason,
+        OBJECTIONS.c.recorded_at,
+        OBJECTIONS.c.lifted_at,
+    )
+    .where(OBJECTIONS.c.customer_id == _CUSTOMER)
+    .order_by(OBJECTIONS.c.id)
+)
+_RESTRICTIONS_OF = driver.Statement(
+    select(
+        RESTRICTIONS.c.id,
+        RESTRICTIONS.c.channel,
+        RESTRICTIONS.c.actor,
+        RESTRICTIONS.c.reason,
+        RESTRICTIONS.c.recorded_at,
+        RESTRICTIONS.c.lifted_at,
+    )
+    .where(RESTRICTIONS.c.customer_id == _CUSTOMER)
+    .order_by(RESTRICTIONS.c.id)
+)
 
 
 def _objection(row: Any) -> ObjectionView:
@@ -726,42 +771,30 @@ class ConsentService:
     # -- reading -----------------------------------------------------------------------
 
     def customer_consent_state(
-        self, customer: str | CustomerRef, at: datetime | None = None
+        self,
+        customer: str | CustomerRef,
+        at: datetime | None = None,
+        *,
+        connection: Connection | None = None,
     ) -> ConsentFacts:
         """The pure facts for one customer; ``facts.allows(purpose, recipient)`` decides.
 
         ``customer`` is an internal id, or a ``CustomerRef`` the caller already resolved
-        (the access gate's read path), which saves looking the customer up again.
+        (the access gate's read path, which also lends its ``connection``).  Three
+        indexed driver-level reads (``store.driver``): this is on every gated read.
         """
         at = at or self.clock.now()
-        with self.engine.connect() as connection:
-            if isinstance(customer, CustomerRef):
-                ref = customer
-            else:
-                found = connection.execute(
-                    select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
-                        CUSTOMERS.c.id == customer
-                    )
-                ).one_or_none()
-                if found is None:
-                    raise NotFound(N_("No customer with that id."))
-                ref = CustomerRef(*found)
-            customer_id = ref.id
-            states = connection.execute(
-                select(STATES)
-                .where(STATES.c.customer_id == customer_id)
-                .order_by(STATES.c.purpose, STATES.c.recipient)
-            ).all()
-            objections = connection.execute(
-                select(OBJECTIONS)
-                .where(OBJECTIONS.c.customer_id == customer_id, OBJECTIONS.c.recorded_at <= at)
-                .order_by(OBJECTIONS.c.id)
-            ).all()
-            restrictions = connection.execute(
-                select(RESTRICTIONS)
-                .where(RESTRICTIONS.c.customer_id == customer_id, RESTRICTIONS.c.recorded_at <= at)
-                .order_by(RESTRICTIONS.c.id)
-            ).all()
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.customer_consent_state(customer, at, connection=own)
+        ref = (
+            customer
+            if isinstance(customer, CustomerRef)
+            else resolve_customer(connection, customer)
+        )
+        states = _STATES_OF.rows(connection, customer_id=ref.id)
+        objections = _OBJECTIONS_OF.rows(connection, customer_id=ref.id)
+        restrictions = _RESTRICTIONS_OF.rows(connection, customer_id=ref.id)
         return ConsentFacts(
             customer_id=ref.id,
             public_id=ref.public_id,
@@ -769,18 +802,21 @@ class ConsentService:
             at=at,
             decisions=tuple(
                 ConsentDecision(
-                    s.purpose,
-                    s.recipient or None,
-                    s.status,
-                    s.decided_at,
-                    s.expires_at,
-                    s.notice_id,
-                    s.event_id,
+                    purpose, recipient or None, status, decided, driver.utc(expires), notice, event
                 )
-                for s in states
+                for purpose, recipient, status, decided_at, expires, notice, event in states
+                if (decided := driver.utc(decided_at)) is not None
             ),
-            objections=tuple(_objection(o) for o in objections),
-            restrictions=tuple(_restriction(r) for r in restrictions),
+            objections=tuple(
+                ObjectionView(id_, purpose, channel, actor, reason, recorded, driver.utc(lifted))
+                for id_, purpose, channel, actor, reason, recorded_at, lifted in objections
+                if (recorded := driver.utc(recorded_at)) is not None and recorded <= at
+            ),
+            restrictions=tuple(
+                RestrictionView(id_, channel, actor, reason, recorded, driver.utc(lifted))
+                for id_, channel, actor, reason, recorded_at, lifted in restrictions
+                if (recorded := driver.utc(recorded_at)) is not None and recorded <= at
+            ),
         )
 
     def proof(self, customer_id: str) -> Proof:

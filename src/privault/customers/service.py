@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
+    Connection,
     CursorResult,
     Engine,
     and_,
     bindparam,
     delete,
+    false,
     func,
     insert,
     select,
@@ -35,6 +37,7 @@ from privault.customers.records import (
     seal_values,
 )
 from privault.errors import N_, Conflict, InvalidInput, NotFound
+from privault.store import driver
 from privault.store.bulk import bulk_insert
 from privault.store.db import session_scope
 from privault.store.tables import BlindIndex, Customer, CustomerValue, IndexRow, table_of
@@ -60,8 +63,6 @@ _KEYS_AND_VALUES = select(
 _FETCH_MANY = _KEYS_AND_VALUES.where(
     CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)), CUSTOMERS.c.wrapped_key.is_not(None)
 ).order_by(CUSTOMERS.c.id)
-# One customer, erased or not (an erased one is told apart from an unknown one).
-_FETCH_ONE = _KEYS_AND_VALUES.where(CUSTOMERS.c.id == bindparam("customer_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +74,64 @@ class CustomerRef:
     language: str
 
 
-def resolve_customer(engine: Engine, reference: str) -> CustomerRef:
+_RESOLVE_BY = {
+    column: driver.Statement(
+        select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
+            CUSTOMERS.c[column] == bindparam("ref")
+        )
+    )
+    for column in ("id", "public_id")
+}
+
+
+def resolve_customer(bind: Engine | Connection, reference: str) -> CustomerRef:
     """A customer by internal id or public id (``cus_...``); erased ones included."""
-    column = CUSTOMERS.c.public_id if reference.startswith("cus_") else CUSTOMERS.c.id
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, CUSTOMERS.c.language).where(
-                column == reference
-            )
-        ).one_or_none()
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return resolve_customer(connection, reference)
+    column = "public_id" if reference.startswith("cus_") else "id"
+    row = next(iter(_RESOLVE_BY[column].rows(bind, ref=reference)), None)
     if row is None:
         raise NotFound(N_("No customer with that id."))
     return CustomerRef(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """One customer as stored: who, the wrapped data key (``None`` once erased) and
+    the ciphertexts of the fields asked for -- nothing decrypted yet."""
+
+    ref: CustomerRef
+    wrapped_key: bytes | None
+    ciphertexts: Mapping[str, bytes]
+
+
+_LOADS: dict[tuple[str, int], driver.Statement] = {}
+
+
+def _load_statement(column: str, fields: int) -> driver.Statement:
+    """Customer ``column = :ref`` with the ciphertexts of ``:f0 .. :fN`` (if any)."""
+    found = _LOADS.get((column, fields))
+    if found is None:
+        wanted = VALUES.c.field.in_([bindparam(f"f{i}") for i in range(fields)])
+        found = _LOADS[(column, fields)] = driver.Statement(
+            select(
+                CUSTOMERS.c.id,
+                CUSTOMERS.c.public_id,
+                CUSTOMERS.c.language,
+                CUSTOMERS.c.wrapped_key,
+                VALUES.c.field,
+                VALUES.c.ciphertext,
+            )
+            .select_from(
+                CUSTOMERS.outerjoin(
+                    VALUES,
+                    and_(VALUES.c.customer_id == CUSTOMERS.c.id, wanted if fields else false()),
+                )
+            )
+            .where(CUSTOMERS.c[column] == bindparam("ref"))
+        )
+    return found
 
 
 class CustomerService:
@@ -256,29 +303,43 @@ class CustomerService:
         found = {f: self.keyring.open(data_key, customer_id, f, c) for f, c in rows}
         return {name: found.get(name) for name in names}
 
-    def fetch(self, customer_id: str, fields: Sequence[str]) -> dict[str, str | None]:
-        """Plaintext of the given fields (library-internal; see module docstring).
-
-        One query: the wrapped key and the requested ciphertexts together.
-        """
+    def load(self, connection: Connection, reference: str, fields: Sequence[str]) -> Sealed:
+        """A customer (internal or public id) with the ciphertexts of ``fields``, in one
+        driver-level query (the access gate's per-request read; see ``store.driver``)."""
         for name in fields:
             self.catalog.require(name)
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                _FETCH_ONE, {"customer_id": customer_id, "fields": list(fields)}
-            ).all()
-        if not rows:
+        column = "public_id" if reference.startswith("cus_") else "id"
+        params = {f"f{i}": name for i, name in enumerate(fields)}
+        found = _load_statement(column, len(fields)).rows(connection, ref=reference, **params)
+        if not found:
             raise NotFound(N_("No customer with that id."))
-        wrapped = rows[0].wrapped_key
-        if wrapped is None:
+        customer_id, public_id, language, wrapped = found[0][:4]
+        return Sealed(
+            CustomerRef(customer_id, public_id, language),
+            None if wrapped is None else bytes(wrapped),
+            {row[4]: bytes(row[5]) for row in found if row[4] is not None},
+        )
+
+    def open(self, sealed: Sealed, fields: Sequence[str]) -> dict[str, str | None]:
+        """Plaintext of ``fields`` from a loaded customer (library-internal; see module
+        docstring).  Only the fields named are decrypted."""
+        if sealed.wrapped_key is None:
             raise Conflict(N_("This customer's data has been erased."))
-        data_key = self.keyring.unwrap(customer_id, wrapped)
-        found = {
-            row.field: self.keyring.open(data_key, customer_id, row.field, row.ciphertext)
-            for row in rows
-            if row.field is not None
+        customer_id = sealed.ref.id
+        data_key = self.keyring.unwrap(customer_id, sealed.wrapped_key)
+        tokens = sealed.ciphertexts
+        return {
+            name: self.keyring.open(data_key, customer_id, name, tokens[name])
+            if name in tokens
+            else None
+            for name in fields
         }
-        return {name: found.get(name) for name in fields}
+
+    def fetch(self, customer_id: str, fields: Sequence[str]) -> dict[str, str | None]:
+        """Plaintext of the given fields (library-internal; see module docstring)."""
+        with self.engine.connect() as connection:
+            sealed = self.load(connection, customer_id, fields)
+        return self.open(sealed, fields)
 
     def fetch_many(
         self, customer_ids: Sequence[str], fields: Sequence[str]
@@ -376,4 +437,4 @@ class CustomerService:
         return [IndexRow(r.id, r.field, r.customer_id, bytes(r.digest)) for r in rows]
 
 
-__all__ = ["CustomerRef", "CustomerService", "IndexRow", "resolve_customer"]
+__all__ = ["CustomerRef", "CustomerService", "IndexRow", "Sealed", "resolve_customer"]

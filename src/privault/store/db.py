@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -13,6 +15,11 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from privault.errors import N_, ConfigError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
 from privault.settings import Settings
 
 
@@ -50,27 +57,82 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     return engine
 
 
-_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+class _Writer:
+    """One process's turn at writing a SQLite database: a thread lock, then an
+    ``flock`` on a file beside the database, held by the outermost ``write_lock``.
+
+    SQLite admits one writer and lets the others poll: its busy handler sleeps in steps
+    of up to 100 ms, which under load (several API workers) turns into long tails.  A
+    blocking ``flock`` queues the processes in the kernel instead and wakes the next
+    one as soon as the lock is released.  It only orders writers that use it; SQLite's
+    own locking still guarantees correctness for any that do not.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+        self.pid = 0
+
+    def _descriptor(self) -> int | None:
+        if self.path is None or fcntl is None:
+            return None
+        if self.fd is None or self.pid != os.getpid():  # a forked child opens its own
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self.pid = os.getpid()
+        return self.fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.lock:
+            fd = self._descriptor() if self.depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _writer_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{Path(database).resolve()}-writer.lock"
+
+
+# One writer per database file in this process (engines on the same file share it, so
+# a thread holding it through one engine re-enters through another), and one per
+# engine for in-memory databases.
+_BY_PATH: dict[str, _Writer] = {}
+_BY_ENGINE: WeakKeyDictionary[Engine, _Writer] = WeakKeyDictionary()
 _GUARD = threading.Lock()
+
+
+def _writer(engine: Engine) -> _Writer:
+    with _GUARD:
+        found = _BY_ENGINE.get(engine)
+        if found is None:
+            path = _writer_path(engine)
+            found = _Writer(None) if path is None else _BY_PATH.setdefault(path, _Writer(path))
+            _BY_ENGINE[engine] = found
+        return found
 
 
 @contextmanager
 def write_lock(engine: Engine) -> Iterator[None]:
-    """Serialise this process's write transactions on SQLite.
-
-    SQLite admits one writer; threads that collide get SQLITE_BUSY and its busy handler
-    sleeps in steps of up to 100 ms.  Queueing on a Python lock first keeps threads of
-    one process off that path (other processes still meet SQLite's own lock).  On
-    PostgreSQL this does nothing: row locks do the work there.
+    """Serialise write transactions on SQLite: threads of this process on a lock, and
+    processes on an ``flock`` beside the database (see ``_Writer``).  On PostgreSQL this
+    does nothing: row locks do the work there.
     """
     if engine.dialect.name != "sqlite":
         yield
         return
-    with _GUARD:
-        lock = _WRITE_LOCKS.get(engine)
-        if lock is None:
-            lock = _WRITE_LOCKS[engine] = threading.RLock()
-    with lock:
+    with _writer(engine).held():
         yield
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Final
 
 import anyio
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from privault.access.gate import ExportResult, Record, Summary
 from privault.api.limits import offload
@@ -74,6 +74,21 @@ def record_out(record: Record, summary: Summary) -> RecordOut:
     )
 
 
+def record_response(record: Record, summary: Summary) -> Response:
+    """``RecordOut`` as JSON, written directly: the hottest endpoint skips building and
+    re-validating a pydantic model for a shape the gate already guarantees
+    (the authorisation matrix test checks every answer is exactly a ``RecordOut``)."""
+    body = {
+        "customer": record.customer,
+        "values": dict(record.values),
+        "summary": summary.as_dict(),
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/json",
+    )
+
+
 @router.get(
     "/customers/{customer}",
     response_model=RecordOut,
@@ -86,12 +101,12 @@ async def read_customer(
     customer: CustomerPath,
     purpose: PurposeQuery,
     fields: FieldsQuery,
-) -> RecordOut:
+) -> Response:
     names = list(dict.fromkeys(fields.split(",")))
     result = await offload(
         api.request_timeout, api.gate.read, who.principal, purpose, customer, names
     )
-    return record_out(result.record, result.summary)
+    return record_response(result.record, result.summary)
 
 
 @router.post("/customers/lookup", response_model=LookupOut, summary="Find customers by a field")
