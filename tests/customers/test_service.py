@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from sqlalchemy import select
 
@@ -55,6 +57,9 @@ def test_invalid_values_are_all_reported_and_nothing_is_written(vault: Vault) ->
     assert {p.field for p in info.value.problems} == {"email", "iban"}
     assert "nope" not in str(info.value)
     assert vault.customers.count() == 0
+    # Import workers raise it in another process: it crosses back intact.
+    again = pickle.loads(pickle.dumps(info.value))  # noqa: S301 - our own bytes
+    assert again.problems == info.value.problems and str(again) == str(info.value)
     with vault.engine.connect() as connection:
         assert connection.execute(select(CustomerValue.__table__)).first() is None
 

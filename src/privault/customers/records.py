@@ -48,6 +48,10 @@ class RecordRejected(InvalidInput):
             details="; ".join(f"{p.field}: {p.message}" for p in self.problems),
         )
 
+    def __reduce__(self) -> tuple[type[RecordRejected], tuple[tuple[FieldProblem, ...]]]:
+        # Raised in import worker processes: it must cross back to the parent intact.
+        return (type(self), (self.problems,))
+
 
 def new_customer_ids() -> tuple[str, str]:
     """An internal id and a pseudonymous public id, unrelated to each other.
