@@ -420,37 +420,33 @@ class AccessGate:
         at: Any,
     ) -> Iterator[Record]:
         labels = [conditions.to_sql(c, at).label(f"c{i}") for i, c in enumerate(distinct)]
-        query = (
-            select(CUSTOMERS.c.id, CUSTOMERS.c.public_id, *labels)
-            .where(row_filter)
-            .order_by(CUSTOMERS.c.id)
-        )
         catalog = self.vault.catalog
         keyring = self.vault.keyring
+        customers = self.vault.customers
         index_of = {c: i for i, c in enumerate(distinct)}
-        with self.vault.engine.connect().execution_options(yield_per=EXPORT_CHUNK) as connection:
-            result = connection.execute(query)
-            for chunk in result.partitions(EXPORT_CHUNK):
-                passes = {row[0]: row for row in chunk}
-                public = {row[0]: row[1] for row in chunk}
-                for customer_id, plain in self.vault.customers.fetch_many(
-                    list(passes), list(views)
-                ):
-                    row = passes[customer_id]
-                    values: dict[str, str | None] = {}
-                    for name, view in views.items():
-                        if not row[2 + index_of[field_conditions[name]]]:
-                            values[name] = None
-                            continue
-                        value = plain.get(name)
-                        values[name] = (
-                            None
-                            if value is None
-                            else apply_view(
-                                keyring, view, catalog.fields[name].kind, customer_id, name, value
-                            )
+        names = list(views)
+        with self.vault.engine.connect() as connection:
+            rows = customers.sealed_where(connection, row_filter, names, labels, EXPORT_CHUNK)
+            for sealed, passes in rows:
+                if sealed.wrapped_key is None:
+                    continue  # erased while the export ran
+                customer_id = sealed.ref.id
+                # Only the fields this customer's conditions allow are decrypted.
+                shown = [n for n in names if passes[index_of[field_conditions[n]]]]
+                plain = customers.open(sealed, shown) if shown else {}
+                values: dict[str, str | None] = dict.fromkeys(names)
+                for name in shown:
+                    value = plain[name]
+                    if value is not None:
+                        values[name] = apply_view(
+                            keyring,
+                            views[name],
+                            catalog.fields[name].kind,
+                            customer_id,
+                            name,
+                            value,
                         )
-                    yield Record(public[customer_id], values)
+                yield Record(sealed.ref.public_id, values)
 
     # -- writes -----------------------------------------------------------------------
 
