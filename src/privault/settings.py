@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     preference_link_days: int = Field(
         default=30, ge=1, le=365, description="How long a preference-centre link stays valid."
     )
+    api_threads: int = Field(
+        default=40,
+        ge=1,
+        le=512,
+        description="Threads per API worker for blocking work (database, crypto).",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for consent requests.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
     smtp_from: str | None = Field(default=None, description="Sender address of consent requests.")
