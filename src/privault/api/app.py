@@ -58,7 +58,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         finally:
             vault.close()
 
-    app = FastAPI(title="privault", lifespan=lifespan)
+    # FastAPI's own OpenTelemetry hooks stay off: they would record validation failures
+    # and exception messages (which can quote request data) to whatever exporter the
+    # environment configures, and they cost a check on every request.
+    app = FastAPI(
+        title="privault",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     app.state.vault = vault
     app.add_exception_handler(PrivaultError, _problem_handler)
     app.include_router(consent_router)
