@@ -98,6 +98,30 @@ def first_failures(
     return Counter({str(code): int(count) for code, count in rows})
 
 
+INCLUDED = "included"
+
+
+def tally(
+    connection: Connection, conditions: Sequence[Condition], base: ColumnElement[bool], at: datetime
+) -> tuple[int, Counter[str]]:
+    """For the customers matching ``base``: how many pass any of ``conditions`` (an
+    export's rows), and how many of the others fail the first, by first failing reason.
+
+    One aggregate query, one pass over the customers: each is counted once, as included
+    or under the first clause of ``conditions[0]`` it fails (the widest condition of an
+    export comes first).
+    """
+    if not conditions:
+        return 0, Counter()
+    whens: list[Any] = [(any_of(conditions, at), INCLUDED)]
+    whens += [(~sql, code) for code, sql in clauses(conditions[0], at)]
+    reason = case(*whens, else_=None).label("reason")
+    inner = select(reason).where(base).subquery()
+    rows = connection.execute(select(inner.c.reason, func.count()).group_by(inner.c.reason)).all()
+    counts = Counter({str(code): int(count) for code, count in rows if code is not None})
+    return counts.pop(INCLUDED, 0), counts
+
+
 def failure_for(
     connection: Connection, condition: Condition, customer_id: str, at: datetime
 ) -> str | None:

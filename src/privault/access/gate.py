@@ -7,7 +7,6 @@ and is recorded in the audit trail *before* any data is returned (fail closed).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -369,18 +368,8 @@ class AccessGate:
         distinct = list(dict.fromkeys(field_conditions.values()))
         row_filter = and_(base, conditions.any_of(distinct, at))
         with self.vault.engine.connect() as connection:
-            included = int(
-                connection.execute(
-                    select(func.count()).select_from(CUSTOMERS).where(row_filter)
-                ).scalar_one()
-            )
-            # Customers left out entirely, by the first reason of the widest condition.
-            primary = distinct[0]
-            excluded: Counter[str] = Counter()
-            if included < population:
-                excluded = conditions.first_failures(
-                    connection, primary, and_(base, ~conditions.any_of(distinct, at)), at
-                )
+            # Included, and those left out by the first reason of the widest condition.
+            included, excluded = conditions.tally(connection, distinct, base, at)
         views = {item.field: item.view for item in allowed if item.view is not None}
         denied = {
             item.field: tuple(r.code for r in item.reasons)
