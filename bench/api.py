@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from sqlalchemy import create_engine, insert, text
 
 from privault.access.principals import PrincipalService
@@ -46,6 +47,7 @@ from privault.crypto import create_key_file
 from privault.customers.records import PreparedRecord
 from privault.demo.generator import DemoGenerator
 from privault.policy import load_policy
+from privault.policy.loader import EXAMPLE_POLICY
 from privault.runtime import open_vault
 from privault.settings import Settings
 from privault.store import make_engine, upgrade
@@ -133,7 +135,7 @@ def build(env: dict[str, Any], customers: int, light: bool = False) -> tuple[lis
 def issue_keys(env: dict[str, Any]) -> dict[str, str]:
     vault = open_vault(Settings(**env))
     try:
-        policy = load_policy(None, vault.taxonomy)
+        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
         service = PrincipalService(vault.engine, vault.clock)
         return {
             n: service.issue_key(policy, n).secret
@@ -392,9 +394,23 @@ def run(backend: str, customers: int, seconds: float, clients: int) -> list[tupl
     return rows
 
 
+def large_base_policy(home: Path, customers: int) -> Path:
+    """The example policy, but marketing may reach the whole of a large customer base:
+    the shipped example caps the role at 100,000 customers (bigger exports need an
+    approval the API does not grant), which a company of this size would raise."""
+    policy = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
+    for role in policy["roles"]:
+        if role["name"] == "marketing":
+            role["max_customers"] = max(role["max_customers"], customers)
+    path = home / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def run_export(backend: str, customers: int) -> list[tuple[str, str]]:
     """The large export on its own vault: customers with a name and an e-mail only."""
     with bench_vault(backend) as env:
+        env["policy_path"] = large_base_policy(env["home"], customers)
         _, built = build(env, customers, light=True)
         rows = [(f"load {customers:,} name+e-mail customers", f"{built:.1f} s")]
         keys = issue_keys(env)
