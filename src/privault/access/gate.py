@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from privault.access import conditions
 from privault.access.principals import PrincipalService
+from privault.access.rows import Record, RowPlan, export_rows
 from privault.access.views import apply_view, resolve_token
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.consent.schemas import ConsentFacts
@@ -53,14 +54,6 @@ class Summary:
             "excluded": dict(self.excluded),
             "audit_seq": self.audit_seq,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One customer's answer: the pseudonymous id and each allowed field in its view."""
-
-    customer: str
-    values: Mapping[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,13 +357,13 @@ class AccessGate:
             self._refuse(decision, population=population)
         allowed = [item for item in decision.fields if item.allowed and item.view is not None]
         at = self.vault.clock.now()
-        field_conditions = {item.field: item.condition or Condition() for item in allowed}
-        distinct = list(dict.fromkeys(field_conditions.values()))
-        row_filter = and_(base, conditions.any_of(distinct, at))
+        views = {item.field: item.view for item in allowed if item.view is not None}
+        plan = RowPlan.build(
+            {item.field: item.condition or Condition() for item in allowed}, views, at
+        )
         with self.vault.engine.connect() as connection:
             # Included, and those left out by the first reason of the widest condition.
-            included, excluded = conditions.tally(connection, distinct, base, at)
-        views = {item.field: item.view for item in allowed if item.view is not None}
+            included, excluded = conditions.tally(connection, plan.conditions, base, at)
         denied = {
             item.field: tuple(r.code for r in item.reasons)
             for item in decision.fields
@@ -397,45 +390,7 @@ class AccessGate:
             excluded=dict(excluded),
             audit_seq=seq,
         )
-        rows = self._rows(distinct, field_conditions, views, row_filter, at)
-        return ExportResult(summary, decision, tuple(views), rows)
-
-    def _rows(
-        self,
-        distinct: list[Condition],
-        field_conditions: Mapping[str, Condition],
-        views: Mapping[str, Any],
-        row_filter: Any,
-        at: Any,
-    ) -> Iterator[Record]:
-        labels = [conditions.to_sql(c, at).label(f"c{i}") for i, c in enumerate(distinct)]
-        catalog = self.vault.catalog
-        keyring = self.vault.keyring
-        customers = self.vault.customers
-        index_of = {c: i for i, c in enumerate(distinct)}
-        names = list(views)
-        with self.vault.engine.connect() as connection:
-            rows = customers.sealed_where(connection, row_filter, names, labels, EXPORT_CHUNK)
-            for sealed, passes in rows:
-                if sealed.wrapped_key is None:
-                    continue  # erased while the export ran
-                customer_id = sealed.ref.id
-                # Only the fields this customer's conditions allow are decrypted.
-                shown = [n for n in names if passes[index_of[field_conditions[n]]]]
-                plain = customers.open(sealed, shown) if shown else {}
-                values: dict[str, str | None] = dict.fromkeys(names)
-                for name in shown:
-                    value = plain[name]
-                    if value is not None:
-                        values[name] = apply_view(
-                            keyring,
-                            views[name],
-                            catalog.fields[name].kind,
-                            customer_id,
-                            name,
-                            value,
-                        )
-                yield Record(sealed.ref.public_id, values)
+        return ExportResult(summary, decision, tuple(views), export_rows(self.vault, plan))
 
     # -- writes -----------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ import anyio
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response, StreamingResponse
 
-from privault.access.gate import ExportResult, Record, Summary
+from privault.access.gate import ExportResult, Summary
+from privault.access.rows import Record
 from privault.api.limits import offload
 from privault.api.schemas import (
     DetokenizeIn,
