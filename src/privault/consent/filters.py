@@ -2,11 +2,21 @@
 
 The semantics are those of the ledger (see ``privault.consent.service``); ``ConsentFacts.allows``
 applies the same rules to one customer in Python.
+
+Selecting customers reads ``consent_states`` through one index, purpose first.  For a
+use ``U`` whose ancestors, nearest first, are ``k0 = U, k1, ...``, a live grant on ``ki``
+counts unless the customer has a decision in force on a nearer ``kj`` (j < i).  Each
+state row lists the purposes of the customer's decisions under it (``below``), so a row
+with nothing below decides on its own, and a row whose ``below`` names no nearer key
+decides too; only when a listed grant may have lapsed (``below_expiry``) is the state
+table read again.  Likewise only ``screened`` rows (the customer objected, was restricted
+or erased, at some time) are checked against those tables.  No step needs a set of
+every granted customer, so the work is one pass over the index range of each ``ki``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,12 +29,17 @@ from sqlalchemy import (
     Table,
     and_,
     exists,
+    literal,
     or_,
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Boolean
 
-from privault.catalog.taxonomy import ancestors
+from privault.catalog.taxonomy import ancestors, covers
 from privault.consent.models import (
     ConsentEvent,
     ConsentNotice,
@@ -72,39 +87,107 @@ def without(
     return ~exists(ids.where(correlate()))
 
 
-def granted_ids(purpose: str, recipient: str, at: datetime, dialect: str) -> Select[Any]:
-    """Customer ids whose most specific decision covering ``purpose`` is a live grant.
+class _Lists(FunctionElement[bool]):
+    """``below`` lists the purpose ``key``: an exact substring test (``instr`` on SQLite,
+    ``strpos`` elsewhere; never ``LIKE``, which ignores case on SQLite)."""
 
-    One branch per ancestor (nearest first); branch *i* drops customers with a
-    withdrawal or a live grant on a nearer key, so the branches are disjoint and every
-    customer appears at most once -- no de-duplication needed.
+    type = Boolean()
+    inherit_cache = True
+    name = "lists"
+
+
+@compiles(_Lists)
+def _lists_strpos(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
+    below, key = list(element.clauses)
+    return f"strpos({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+
+
+@compiles(_Lists, "sqlite")
+def _lists_instr(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
+    below, key = list(element.clauses)
+    return f"instr({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+
+
+def _lists_any(table: Any, keys: Iterable[str]) -> ColumnElement[bool]:
+    return or_(*(_Lists(table.c.below, literal(f" {key} ")) for key in keys))
+
+
+def _decided_nearer(keys: tuple[str, ...], recipient: str, at: datetime) -> ColumnElement[bool]:
+    """The customer of the current state row has a decision in force on one of ``keys``."""
+    nearer = STATES.alias("nearer")
+    return exists(
+        select(nearer.c.customer_id)
+        .where(
+            nearer.c.customer_id == STATES.c.customer_id,
+            nearer.c.purpose.in_(keys),
+            nearer.c.recipient == recipient,
+            or_(nearer.c.status == "withdraw", _live(nearer, at)),
+        )
+        .correlate(STATES)
+    )
+
+
+def _blocked(purpose: str, at: datetime) -> ColumnElement[bool]:
+    """The customer of the current state row objects to ``purpose`` (or an ancestor), is
+    restricted, or is erased, at ``at``: the exact checks behind ``screened``."""
+    erased = CUSTOMERS.alias("erased")
+    return or_(
+        exists(objecting_ids(purpose, at).where(OBJECTIONS.c.customer_id == STATES.c.customer_id)),
+        exists(restricted_ids(at).where(RESTRICTIONS.c.customer_id == STATES.c.customer_id)),
+        exists(
+            select(erased.c.id)
+            .where(erased.c.id == STATES.c.customer_id, erased.c.erased_at.is_not(None))
+            .correlate(STATES)
+        ),
+    )
+
+
+def _selected(purpose: str, recipient: str, at: datetime, *, screen: bool) -> Select[Any] | Any:
+    """Ids of the customers whose nearest decision in force on ``purpose`` or an ancestor
+    is a grant (and, with ``screen``, who are not blocked): disjoint branches, each id once.
+
+    Per ancestor ``ki`` (nearest first): rows with nothing below, which decide on their
+    own, and rows with decisions below, which count unless one names a nearer key and is
+    in force (a string test, or -- once a listed grant may have lapsed -- a lookup).
     """
     chain = ancestors(purpose)
+    live = _live(STATES, at)
+    screening = [or_(STATES.c.screened.is_(False), ~_blocked(purpose, at))] if screen else []
     branches: list[Select[Any]] = []
     for depth, key in enumerate(chain):
-        branch = select(STATES.c.customer_id).where(
+        granted = (
             STATES.c.purpose == key,
             STATES.c.recipient == recipient,
             STATES.c.status == "grant",
-            _live(STATES, at),
         )
-        if depth > 0:
-            nearer = STATES.alias("nearer")
-            decided = select(nearer.c.customer_id).where(
-                nearer.c.purpose.in_(chain[:depth]),
-                nearer.c.recipient == recipient,
-                or_(nearer.c.status == "withdraw", _live(nearer, at)),
+        nearer = chain[:depth]
+        if not nearer:
+            branches.append(select(STATES.c.customer_id).where(*granted, live, *screening))
+            continue
+        branches.append(
+            select(STATES.c.customer_id).where(*granted, STATES.c.below == "", live, *screening)
+        )
+        may_lapse = and_(STATES.c.below_expiry.is_not(None), STATES.c.below_expiry <= at)
+        branches.append(
+            select(STATES.c.customer_id).where(
+                *granted,
+                STATES.c.below > "",
+                live,
+                or_(
+                    ~_lists_any(STATES, nearer),
+                    and_(may_lapse, ~_decided_nearer(nearer, recipient, at)),
+                ),
+                *screening,
             )
-            branch = branch.where(
-                without(
-                    dialect,
-                    STATES.c.customer_id,
-                    decided,
-                    lambda n=nearer: n.c.customer_id == STATES.c.customer_id,  # type: ignore[misc]
-                )
-            )
-        branches.append(branch)
-    return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+        )
+    # A compound SELECT serves every caller of a Select here (subquery, order_by, count).
+    return branches[0] if len(branches) == 1 else cast(Select[Any], union_all(*branches))
+
+
+def granted_ids(purpose: str, recipient: str, at: datetime) -> Select[Any]:
+    """Customer ids whose most specific decision covering ``purpose`` is a live grant
+    (each id once)."""
+    return _selected(purpose, recipient, at, screen=False)
 
 
 def objecting_ids(purpose: str, at: datetime) -> Select[Any]:
@@ -134,8 +217,9 @@ def consent_filter(
     purpose: str, recipient: str | None = None, *, at: datetime, bind: Bind = None
 ) -> ColumnElement[bool]:
     """Customers with active consent to ``purpose`` (and ``recipient``) at ``at``: a
-    condition on ``customers.id`` (``bind`` picks the dialect's best form)."""
-    return CUSTOMERS.c.id.in_(granted_ids(purpose, recipient or "", at, dialect_name(bind)))
+    condition on ``customers.id`` (one form for every dialect; ``bind`` is not needed)."""
+    del bind
+    return CUSTOMERS.c.id.in_(granted_ids(purpose, recipient or "", at))
 
 
 def objection_filter(purpose: str, *, at: datetime, bind: Bind = None) -> ColumnElement[bool]:
@@ -173,31 +257,11 @@ def eligible_ids(
 ) -> Select[Any]:
     """The ids of the customers ``eligible_filter`` admits, not erased, as one SELECT over
     the consent tables alone (each id once).  The fast path for counting and streaming
-    in bulk: it never touches a customer row except to leave out erased ones."""
-    dialect = dialect_name(bind)
-    granted = granted_ids(purpose, recipient or "", at, dialect).subquery("granted")
-    erased = erased_ids()
-    if dialect == "sqlite":
-        # One probe per id into one small set beats three.
-        excluded = union_all(objecting_ids(purpose, at), restricted_ids(at), erased)
-        return select(granted.c.customer_id).where(granted.c.customer_id.not_in(excluded))
-    return select(granted.c.customer_id).where(
-        without(
-            dialect,
-            granted.c.customer_id,
-            objecting_ids(purpose, at),
-            lambda: OBJECTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        without(
-            dialect,
-            granted.c.customer_id,
-            restricted_ids(at),
-            lambda: RESTRICTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        without(
-            dialect, granted.c.customer_id, erased, lambda: CUSTOMERS.c.id == granted.c.customer_id
-        ),
-    )
+    in bulk: one pass over the selection index per ancestor of ``purpose``; objections,
+    restrictions and erasure are looked up only for ``screened`` customers.  (One form
+    for every dialect; ``bind`` is not needed.)"""
+    del bind
+    return _selected(purpose, recipient or "", at, screen=True)
 
 
 def undecided_filter(
@@ -216,3 +280,31 @@ def undecided_filter(
             STATES.c.expires_at > at,
         ),
     )
+
+
+# -- derived selection columns ------------------------------------------------------------
+
+
+def selection_columns(
+    decisions: Mapping[str, tuple[str, datetime | None]],
+) -> dict[str, tuple[str, datetime | None]]:
+    """``below`` and ``below_expiry`` for each of one customer's decisions with one
+    recipient, from ``{purpose: (status, expires_at)}``.
+
+    ``below`` lists the purposes decided under each one (sorted, a space at each end, or
+    ``""``); ``below_expiry`` is the earliest expiry among the grants listed there.
+    """
+    derived: dict[str, tuple[str, datetime | None]] = {}
+    for purpose in decisions:
+        under = sorted(p for p in decisions if p != purpose and covers(purpose, p))
+        expiries = [
+            expires
+            for p in under
+            for status, expires in (decisions[p],)
+            if status == "grant" and expires is not None
+        ]
+        derived[purpose] = (
+            f" {' '.join(under)} " if under else "",
+            min(expiries) if expiries else None,
+        )
+    return derived

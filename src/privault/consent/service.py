@@ -94,6 +94,7 @@ from privault.consent.filters import (
     objection_filter,
     restricted_ids,
     restriction_filter,
+    selection_columns,
     undecided_filter,
     without,
 )
@@ -618,6 +619,36 @@ class ConsentService:
                 where=newer,
             )
         )
+        ConsentService._derive_selection(session, customer_id, recipient)
+
+    @staticmethod
+    def _derive_selection(session: Session, customer_id: str, recipient: str) -> None:
+        """Bring ``below`` and ``below_expiry`` of the customer's decisions with
+        ``recipient`` up to date (same transaction; the caller holds the customer)."""
+        rows = session.execute(
+            select(
+                STATES.c.purpose,
+                STATES.c.status,
+                STATES.c.expires_at,
+                STATES.c.below,
+                STATES.c.below_expiry,
+            ).where(STATES.c.customer_id == customer_id, STATES.c.recipient == recipient)
+        ).all()
+        if len(rows) < 2 and all(r.below == "" for r in rows):
+            return  # one decision: nothing below it
+        derived = selection_columns({r.purpose: (r.status, r.expires_at) for r in rows})
+        for row in rows:
+            below, expiry = derived[row.purpose]
+            if (row.below, row.below_expiry) != (below, expiry):
+                session.execute(
+                    update(STATES)
+                    .where(
+                        STATES.c.customer_id == customer_id,
+                        STATES.c.purpose == row.purpose,
+                        STATES.c.recipient == recipient,
+                    )
+                    .values(below=below, below_expiry=expiry)
+                )
 
     # -- objections and restrictions ---------------------------------------------------
 
@@ -917,7 +948,7 @@ class ConsentService:
             return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
         erased = erased_ids()
-        granted = granted_ids(purpose, wanted or "", when, dialect).subquery("granted")
+        granted = granted_ids(purpose, wanted or "", when).subquery("granted")
         objecting = objecting_ids(purpose, when).distinct().subquery("objecting")
         restricted = restricted_ids(when).distinct().subquery("restricted")
 
