@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -90,6 +90,18 @@ class Model:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(history=histories)
+# A broader grant behind a narrower one that lapses, with and without a withdrawal
+# between them (the exact check behind ``below_expiry``).
+@example(history=[(0, ("grant", "marketing")), (0, ("grant_expiring", MARKETING[2]))])
+@example(
+    history=[
+        (0, ("grant", "marketing")),
+        (0, ("grant_expiring", MARKETING[2])),
+        (0, ("withdraw", MARKETING[1])),
+        (1, ("grant_expiring", MARKETING[1])),
+        (1, ("grant", SMS)),
+    ]
+)
 def test_bulk_selection_equals_a_naive_replay(
     vault: Vault, clock: FixedClock, history: list[tuple[int, tuple[str, str]]]
 ) -> None:
