@@ -3,15 +3,16 @@
 The semantics are those of the ledger (see ``privault.consent.service``); ``ConsentFacts.allows``
 applies the same rules to one customer in Python.
 
-Selecting customers reads ``consent_states`` through one index, purpose first.  For a
-use ``U`` whose ancestors, nearest first, are ``k0 = U, k1, ...``, a live grant on ``ki``
-counts unless the customer has a decision in force on a nearer ``kj`` (j < i).  Each
-state row lists the purposes of the customer's decisions under it (``below``), so a row
-with nothing below decides on its own, and a row whose ``below`` names no nearer key
-decides too; only when a listed grant may have lapsed (``below_expiry``) is the state
-table read again.  Likewise only ``screened`` rows (the customer objected, was restricted
-or erased, at some time) are checked against those tables.  No step needs a set of
-every granted customer, so the work is one pass over the index range of each ``ki``.
+Selecting customers reads ``consent_states`` through one index
+(``ix_consent_states_selection``).  For a use ``U`` whose ancestors, nearest first, are
+``k0 = U, k1, ...``, a live grant on ``ki`` counts unless the customer has a decision in
+force on a nearer ``kj`` (j < i).  Each state row lists the purposes of the customer's
+decisions under it (``below``), so a row with nothing below decides on its own, and so
+does a row whose ``below`` names no nearer key; only when a listed grant may have
+lapsed (``below_expiry``) is the state table read again.  Likewise only ``screened``
+rows (the customer objected, was restricted or was erased, at some time) are checked
+against those tables.  No step builds or probes a set of every granted customer: the
+work is a pass over a few index ranges, the same SQL on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -112,74 +113,68 @@ def _lists_any(table: Any, keys: Iterable[str]) -> ColumnElement[bool]:
     return or_(*(_Lists(table.c.below, literal(f" {key} ")) for key in keys))
 
 
-def _decided_nearer(keys: tuple[str, ...], recipient: str, at: datetime) -> ColumnElement[bool]:
-    """The customer of the current state row has a decision in force on one of ``keys``."""
+def _decided_nearer(
+    state: Any, keys: tuple[str, ...], recipient: str, at: datetime
+) -> ColumnElement[bool]:
+    """The customer of ``state`` (a state row) has a decision in force on one of ``keys``."""
     nearer = STATES.alias("nearer")
     return exists(
         select(nearer.c.customer_id)
         .where(
-            nearer.c.customer_id == STATES.c.customer_id,
+            nearer.c.customer_id == state.c.customer_id,
             nearer.c.purpose.in_(keys),
             nearer.c.recipient == recipient,
             or_(nearer.c.status == "withdraw", _live(nearer, at)),
         )
-        .correlate(STATES)
+        .correlate(state)
     )
 
 
-def _blocked(purpose: str, at: datetime) -> ColumnElement[bool]:
-    """The customer of the current state row objects to ``purpose`` (or an ancestor), is
-    restricted, or is erased, at ``at``: the exact checks behind ``screened``."""
-    erased = CUSTOMERS.alias("erased")
-    return or_(
-        exists(objecting_ids(purpose, at).where(OBJECTIONS.c.customer_id == STATES.c.customer_id)),
-        exists(restricted_ids(at).where(RESTRICTIONS.c.customer_id == STATES.c.customer_id)),
-        exists(
-            select(erased.c.id)
-            .where(erased.c.id == STATES.c.customer_id, erased.c.erased_at.is_not(None))
-            .correlate(STATES)
-        ),
-    )
+def _branches(
+    purpose: str, recipient: str, at: datetime
+) -> tuple[list[Select[Any]], list[Select[Any]]]:
+    """Disjoint SELECTs of the customer ids whose nearest decision in force on ``purpose``
+    or an ancestor is a grant: (branches over rows not ``screened``, branches over
+    ``screened`` rows).  Each customer appears once in all of them together.
 
-
-def _selected(purpose: str, recipient: str, at: datetime, *, screen: bool) -> Select[Any] | Any:
-    """Ids of the customers whose nearest decision in force on ``purpose`` or an ancestor
-    is a grant (and, with ``screen``, who are not blocked): disjoint branches, each id once.
-
-    Per ancestor ``ki`` (nearest first): rows with nothing below, which decide on their
-    own, and rows with decisions below, which count unless one names a nearer key and is
-    in force (a string test, or -- once a listed grant may have lapsed -- a lookup).
+    Per ancestor ``ki`` (nearest first), rows not screened split three ways: nothing
+    below (decides alone), decisions below but none on a nearer key (decides alone,
+    by a string test), and a nearer key listed while a listed grant may have lapsed
+    (``below_expiry``; a lookup then says whether a nearer decision is in force).  The
+    few screened rows take the lookup directly.  Every condition is an index range or a
+    test on the row, ANDed, so PostgreSQL plans anti-joins rather than sub-plans.
     """
     chain = ancestors(purpose)
     live = _live(STATES, at)
-    screening = [or_(STATES.c.screened.is_(False), ~_blocked(purpose, at))] if screen else []
-    branches: list[Select[Any]] = []
+    plain: list[Select[Any]] = []
+    screened: list[Select[Any]] = []
     for depth, key in enumerate(chain):
         granted = (
             STATES.c.purpose == key,
             STATES.c.recipient == recipient,
             STATES.c.status == "grant",
+            live,
         )
         nearer = chain[:depth]
+        ids = select(STATES.c.customer_id)
+        unscreened = STATES.c.screened.is_(False)
         if not nearer:
-            branches.append(select(STATES.c.customer_id).where(*granted, live, *screening))
+            plain.append(ids.where(*granted, unscreened))
+            screened.append(ids.where(*granted, STATES.c.screened.is_(True)))
             continue
-        branches.append(
-            select(STATES.c.customer_id).where(*granted, STATES.c.below == "", live, *screening)
+        listed = _lists_any(STATES, nearer)
+        decided = _decided_nearer(STATES, nearer, recipient, at)
+        below = STATES.c.below > ""
+        plain.append(ids.where(*granted, unscreened, STATES.c.below == ""))
+        plain.append(ids.where(*granted, unscreened, below, ~listed))
+        plain.append(
+            ids.where(*granted, unscreened, below, listed, STATES.c.below_expiry <= at, ~decided)
         )
-        may_lapse = and_(STATES.c.below_expiry.is_not(None), STATES.c.below_expiry <= at)
-        branches.append(
-            select(STATES.c.customer_id).where(
-                *granted,
-                STATES.c.below > "",
-                live,
-                or_(
-                    ~_lists_any(STATES, nearer),
-                    and_(may_lapse, ~_decided_nearer(nearer, recipient, at)),
-                ),
-                *screening,
-            )
-        )
+        screened.append(ids.where(*granted, STATES.c.screened.is_(True), ~decided))
+    return plain, screened
+
+
+def _union(branches: list[Select[Any]]) -> Select[Any]:
     # A compound SELECT serves every caller of a Select here (subquery, order_by, count).
     return branches[0] if len(branches) == 1 else cast(Select[Any], union_all(*branches))
 
@@ -187,7 +182,8 @@ def _selected(purpose: str, recipient: str, at: datetime, *, screen: bool) -> Se
 def granted_ids(purpose: str, recipient: str, at: datetime) -> Select[Any]:
     """Customer ids whose most specific decision covering ``purpose`` is a live grant
     (each id once)."""
-    return _selected(purpose, recipient, at, screen=False)
+    plain, screened = _branches(purpose, recipient, at)
+    return _union(plain + screened)
 
 
 def objecting_ids(purpose: str, at: datetime) -> Select[Any]:
@@ -257,11 +253,26 @@ def eligible_ids(
 ) -> Select[Any]:
     """The ids of the customers ``eligible_filter`` admits, not erased, as one SELECT over
     the consent tables alone (each id once).  The fast path for counting and streaming
-    in bulk: one pass over the selection index per ancestor of ``purpose``; objections,
-    restrictions and erasure are looked up only for ``screened`` customers.  (One form
-    for every dialect; ``bind`` is not needed.)"""
+    in bulk: index ranges over ``consent_states``, one per ancestor of ``purpose`` and
+    kind of row; objections, restrictions and erasure are looked up only for the
+    customers the state rows mark ``screened``.  (One form for every dialect; ``bind``
+    is not needed.)"""
     del bind
-    return _selected(purpose, recipient or "", at, screen=True)
+    plain, screened = _branches(purpose, recipient or "", at)
+    rest = _union(screened).subquery("screened")
+    erased = CUSTOMERS.alias("erased")
+    cleared = select(rest.c.customer_id).where(
+        ~exists(objecting_ids(purpose, at).where(OBJECTIONS.c.customer_id == rest.c.customer_id)),
+        ~exists(restricted_ids(at).where(RESTRICTIONS.c.customer_id == rest.c.customer_id)),
+        ~exists(
+            select(erased.c.id).where(
+                erased.c.id == rest.c.customer_id,
+                erased.c.key_version.is_(None),
+                erased.c.erased_at.is_not(None),
+            )
+        ),
+    )
+    return _union([*plain, cleared])
 
 
 def undecided_filter(

@@ -84,18 +84,18 @@ class ConsentState(Base):
 
     __tablename__ = "consent_states"
     __table_args__ = (
-        # The selection index: purpose -> granted customers with nothing below first,
-        # covering every column the filters read.
+        # The selection index: purpose -> granted customers, unscreened with nothing
+        # below first, covering every column the filters read.
         Index(
             "ix_consent_states_selection",
             "purpose",
             "recipient",
             "status",
+            "screened",
             "below",
             "customer_id",
             "expires_at",
             "below_expiry",
-            "screened",
         ),
     )
 

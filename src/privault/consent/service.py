@@ -36,11 +36,15 @@ The filters are SQLAlchemy boolean expressions over ``customers.id`` so that the
 can put "active consent, no objection, no restriction" into ONE query with its own
 conditions: ``select(customers.c.id).where(eligible_filter(P, at=now, bind=engine))``.
 ``bind`` (an engine, connection, dialect or dialect name) picks the form each database
-runs best: ``NOT IN`` over one ephemeral set on SQLite, ``NOT EXISTS`` anti-joins on
-PostgreSQL (never a hashed sub-plan that depends on ``work_mem``).  For bulk work,
-``eligible_ids`` is the same answer as one SELECT over the consent tables alone (each
-id once, erased customers left out) -- the fast path for counting and streaming ids,
-and what the gate should join when it does not need other customer conditions.
+runs best for the objection and restriction filters: ``NOT IN`` over one ephemeral set
+on SQLite, ``NOT EXISTS`` anti-joins on PostgreSQL (never a hashed sub-plan that
+depends on ``work_mem``).  For bulk work, ``eligible_ids`` is the same answer as one
+SELECT over the consent tables alone (each id once, erased customers left out) -- the
+fast path for counting and streaming ids, and what the gate should join when it does
+not need other customer conditions.  It reads the selection columns each state row
+carries (``below``, ``below_expiry``, ``screened``; see ``privault.consent.filters``),
+which ``record`` keeps in the same transaction and triggers keep for objections,
+restrictions and erasure.
 
 Customers are excluded per reason by ``ConsentService.count_exclusions``; one
 customer's facts, with the same rules in pure Python, come from

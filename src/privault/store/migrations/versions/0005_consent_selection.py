@@ -27,12 +27,7 @@ down_revision = "0004_incidents"
 branch_labels = None
 depends_on = None
 
-# Rows of a customer with any objection, restriction or erasure are screened.
-_SCREEN_CONDITION = (
-    "EXISTS (SELECT 1 FROM consent_objections WHERE customer_id = {id}) "
-    "OR EXISTS (SELECT 1 FROM consent_restrictions WHERE customer_id = {id}) "
-    "OR EXISTS (SELECT 1 FROM customers WHERE id = {id} AND erased_at IS NOT NULL)"
-)
+# A state row is screened when its customer has any objection, restriction or erasure.
 SQLITE_TRIGGERS = (
     "CREATE TRIGGER consent_screen_objection AFTER INSERT ON consent_objections "
     "BEGIN UPDATE consent_states SET screened = 1 "
@@ -45,7 +40,11 @@ SQLITE_TRIGGERS = (
     "BEGIN UPDATE consent_states SET screened = 1 "
     "WHERE customer_id = NEW.id AND screened = 0; END",
     "CREATE TRIGGER consent_screen_state AFTER INSERT ON consent_states "
-    f"WHEN NEW.screened = 0 AND ({_SCREEN_CONDITION.format(id='NEW.customer_id')}) "
+    "WHEN NEW.screened = 0 AND ("
+    "EXISTS (SELECT 1 FROM consent_objections WHERE customer_id = NEW.customer_id) "
+    "OR EXISTS (SELECT 1 FROM consent_restrictions WHERE customer_id = NEW.customer_id) "
+    "OR EXISTS (SELECT 1 FROM customers WHERE id = NEW.customer_id "
+    "AND erased_at IS NOT NULL)) "
     "BEGIN UPDATE consent_states SET screened = 1 WHERE customer_id = NEW.customer_id "
     "AND purpose = NEW.purpose AND recipient = NEW.recipient; END",
 )
@@ -63,8 +62,11 @@ POSTGRES_TRIGGERS = (
     "BEGIN UPDATE consent_states SET screened = true "
     "WHERE customer_id = NEW.id AND NOT screened; RETURN NULL; END $$",
     "CREATE FUNCTION consent_screen_state() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN NEW.screened := NEW.screened OR "
-    f"{_SCREEN_CONDITION.format(id='NEW.customer_id')}; RETURN NEW; END $$",
+    "BEGIN NEW.screened := NEW.screened "
+    "OR EXISTS (SELECT 1 FROM consent_objections WHERE customer_id = NEW.customer_id) "
+    "OR EXISTS (SELECT 1 FROM consent_restrictions WHERE customer_id = NEW.customer_id) "
+    "OR EXISTS (SELECT 1 FROM customers WHERE id = NEW.customer_id "
+    "AND erased_at IS NOT NULL); RETURN NEW; END $$",
     "CREATE TRIGGER consent_screen_objection AFTER INSERT ON consent_objections "
     "FOR EACH ROW EXECUTE FUNCTION consent_screen_customer()",
     "CREATE TRIGGER consent_screen_restriction AFTER INSERT ON consent_restrictions "
@@ -84,22 +86,34 @@ POSTGRES_DROPS = (
     "DROP FUNCTION IF EXISTS consent_screen_customer()",
 )
 
-# ``below``: the customer's purposes (same recipient) strictly under the row's purpose.
-_UNDER = (
+# ``below``: the customer's purposes (same recipient) strictly under the row's purpose;
+# ``below_expiry``: the earliest expiry among those that are grants.
+BACKFILL_BELOW = {
+    "sqlite": "UPDATE consent_states SET below = COALESCE(("
+    "SELECT ' ' || group_concat(d.purpose, ' ') || ' ' "
     "FROM consent_states AS d WHERE d.customer_id = consent_states.customer_id "
     "AND d.recipient = consent_states.recipient "
     "AND substr(d.purpose, 1, length(consent_states.purpose) + 1) "
-    "= consent_states.purpose || '.'"
-)
-BACKFILL_BELOW = {
-    "sqlite": f"UPDATE consent_states SET below = COALESCE((SELECT ' ' || "
-    f"group_concat(d.purpose, ' ') || ' ' {_UNDER}), '')",
-    "postgresql": f"UPDATE consent_states SET below = COALESCE((SELECT ' ' || "
-    f"string_agg(d.purpose, ' ' ORDER BY d.purpose) || ' ' {_UNDER}), '')",
+    "= consent_states.purpose || '.'), '')",
+    "postgresql": "UPDATE consent_states SET below = COALESCE(("
+    "SELECT ' ' || string_agg(d.purpose, ' ' ORDER BY d.purpose) || ' ' "
+    "FROM consent_states AS d WHERE d.customer_id = consent_states.customer_id "
+    "AND d.recipient = consent_states.recipient "
+    "AND substr(d.purpose, 1, length(consent_states.purpose) + 1) "
+    "= consent_states.purpose || '.'), '')",
 }
 BACKFILL_EXPIRY = (
-    f"UPDATE consent_states SET below_expiry = (SELECT min(d.expires_at) {_UNDER} "
-    "AND d.status = 'grant') WHERE below <> ''"
+    "UPDATE consent_states SET below_expiry = (SELECT min(d.expires_at) "
+    "FROM consent_states AS d WHERE d.customer_id = consent_states.customer_id "
+    "AND d.recipient = consent_states.recipient "
+    "AND substr(d.purpose, 1, length(consent_states.purpose) + 1) "
+    "= consent_states.purpose || '.' AND d.status = 'grant') WHERE below <> ''"
+)
+BACKFILL_SCREENED = (
+    "UPDATE consent_states SET screened = true WHERE customer_id IN ("
+    "SELECT customer_id FROM consent_objections "
+    "UNION SELECT customer_id FROM consent_restrictions "
+    "UNION SELECT id FROM customers WHERE erased_at IS NOT NULL)"
 )
 
 
@@ -119,17 +133,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.execute(BACKFILL_BELOW["sqlite" if dialect == "sqlite" else "postgresql"])
     op.execute(BACKFILL_EXPIRY)
-    states = sa.table("consent_states", sa.column("customer_id"), sa.column("screened"))
-    screened = sa.union(
-        sa.select(sa.column("customer_id")).select_from(sa.table("consent_objections")),
-        sa.select(sa.column("customer_id")).select_from(sa.table("consent_restrictions")),
-        sa.select(sa.column("id"))
-        .select_from(sa.table("customers"))
-        .where(sa.column("erased_at").is_not(None)),
-    )
-    op.execute(
-        states.update().where(states.c.customer_id.in_(screened)).values(screened=sa.true())
-    )
+    op.execute(BACKFILL_SCREENED)
     with op.batch_alter_table("consent_states", schema=None) as batch_op:
         batch_op.create_index(
             "ix_consent_states_selection",
@@ -137,11 +141,11 @@ def upgrade() -> None:
                 "purpose",
                 "recipient",
                 "status",
+                "screened",
                 "below",
                 "customer_id",
                 "expires_at",
                 "below_expiry",
-                "screened",
             ],
             unique=False,
         )
