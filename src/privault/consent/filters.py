@@ -2,11 +2,22 @@
 
 The semantics are those of the ledger (see ``privault.consent.service``); ``ConsentFacts.allows``
 applies the same rules to one customer in Python.
+
+Selecting customers reads ``consent_states`` through one index
+(``ix_consent_states_selection``).  For a use ``U`` whose ancestors, nearest first, are
+``k0 = U, k1, ...``, a live grant on ``ki`` counts unless the customer has a decision in
+force on a nearer ``kj`` (j < i).  Each state row lists the purposes of the customer's
+decisions under it (``below``), so a row with nothing below decides on its own, and so
+does a row whose ``below`` names no nearer key; only when a listed grant may have
+lapsed (``below_expiry``) is the state table read again.  Likewise only ``screened``
+rows (the customer objected, was restricted or was erased, at some time) are checked
+against those tables.  No step builds or probes a set of every granted customer: the
+work is a pass over a few index ranges, the same SQL on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,12 +30,17 @@ from sqlalchemy import (
     Table,
     and_,
     exists,
+    literal,
     or_,
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Boolean
 
-from privault.catalog.taxonomy import ancestors
+from privault.catalog.taxonomy import ancestors, covers
 from privault.consent.models import (
     ConsentEvent,
     ConsentNotice,
@@ -72,39 +88,102 @@ def without(
     return ~exists(ids.where(correlate()))
 
 
-def granted_ids(purpose: str, recipient: str, at: datetime, dialect: str) -> Select[Any]:
-    """Customer ids whose most specific decision covering ``purpose`` is a live grant.
+class _Lists(FunctionElement[bool]):
+    """``below`` lists the purpose ``key``: an exact substring test (``instr`` on SQLite,
+    ``strpos`` elsewhere; never ``LIKE``, which ignores case on SQLite)."""
 
-    One branch per ancestor (nearest first); branch *i* drops customers with a
-    withdrawal or a live grant on a nearer key, so the branches are disjoint and every
-    customer appears at most once -- no de-duplication needed.
+    type = Boolean()
+    inherit_cache = True
+    name = "lists"
+
+
+@compiles(_Lists)
+def _lists_strpos(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
+    below, key = list(element.clauses)
+    return f"strpos({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+
+
+@compiles(_Lists, "sqlite")
+def _lists_instr(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
+    below, key = list(element.clauses)
+    return f"instr({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+
+
+def _lists_any(table: Any, keys: Iterable[str]) -> ColumnElement[bool]:
+    return or_(*(_Lists(table.c.below, literal(f" {key} ")) for key in keys))
+
+
+def _decided_nearer(
+    state: Any, keys: tuple[str, ...], recipient: str, at: datetime
+) -> ColumnElement[bool]:
+    """The customer of ``state`` (a state row) has a decision in force on one of ``keys``."""
+    nearer = STATES.alias("nearer")
+    return exists(
+        select(nearer.c.customer_id)
+        .where(
+            nearer.c.customer_id == state.c.customer_id,
+            nearer.c.purpose.in_(keys),
+            nearer.c.recipient == recipient,
+            or_(nearer.c.status == "withdraw", _live(nearer, at)),
+        )
+        .correlate(state)
+    )
+
+
+def _branches(
+    purpose: str, recipient: str, at: datetime
+) -> tuple[list[Select[Any]], list[Select[Any]]]:
+    """Disjoint SELECTs of the customer ids whose nearest decision in force on ``purpose``
+    or an ancestor is a grant: (branches over rows not ``screened``, branches over
+    ``screened`` rows).  Each customer appears once in all of them together.
+
+    Per ancestor ``ki`` (nearest first), rows not screened split three ways: nothing
+    below (decides alone), decisions below but none on a nearer key (decides alone,
+    by a string test), and a nearer key listed while a listed grant may have lapsed
+    (``below_expiry``; a lookup then says whether a nearer decision is in force).  The
+    few screened rows take the lookup directly.  Every condition is an index range or a
+    test on the row, ANDed, so PostgreSQL plans anti-joins rather than sub-plans.
     """
     chain = ancestors(purpose)
-    branches: list[Select[Any]] = []
+    live = _live(STATES, at)
+    plain: list[Select[Any]] = []
+    screened: list[Select[Any]] = []
     for depth, key in enumerate(chain):
-        branch = select(STATES.c.customer_id).where(
+        granted = (
             STATES.c.purpose == key,
             STATES.c.recipient == recipient,
             STATES.c.status == "grant",
-            _live(STATES, at),
+            live,
         )
-        if depth > 0:
-            nearer = STATES.alias("nearer")
-            decided = select(nearer.c.customer_id).where(
-                nearer.c.purpose.in_(chain[:depth]),
-                nearer.c.recipient == recipient,
-                or_(nearer.c.status == "withdraw", _live(nearer, at)),
-            )
-            branch = branch.where(
-                without(
-                    dialect,
-                    STATES.c.customer_id,
-                    decided,
-                    lambda n=nearer: n.c.customer_id == STATES.c.customer_id,  # type: ignore[misc]
-                )
-            )
-        branches.append(branch)
-    return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+        nearer = chain[:depth]
+        ids = select(STATES.c.customer_id)
+        unscreened = STATES.c.screened.is_(False)
+        if not nearer:
+            plain.append(ids.where(*granted, unscreened))
+            screened.append(ids.where(*granted, STATES.c.screened.is_(True)))
+            continue
+        listed = _lists_any(STATES, nearer)
+        decided = _decided_nearer(STATES, nearer, recipient, at)
+        below = STATES.c.below > ""
+        plain.append(ids.where(*granted, unscreened, STATES.c.below == ""))
+        plain.append(ids.where(*granted, unscreened, below, ~listed))
+        plain.append(
+            ids.where(*granted, unscreened, below, listed, STATES.c.below_expiry <= at, ~decided)
+        )
+        screened.append(ids.where(*granted, STATES.c.screened.is_(True), ~decided))
+    return plain, screened
+
+
+def _union(branches: list[Select[Any]]) -> Select[Any]:
+    # A compound SELECT serves every caller of a Select here (subquery, order_by, count).
+    return branches[0] if len(branches) == 1 else cast(Select[Any], union_all(*branches))
+
+
+def granted_ids(purpose: str, recipient: str, at: datetime) -> Select[Any]:
+    """Customer ids whose most specific decision covering ``purpose`` is a live grant
+    (each id once)."""
+    plain, screened = _branches(purpose, recipient, at)
+    return _union(plain + screened)
 
 
 def objecting_ids(purpose: str, at: datetime) -> Select[Any]:
@@ -134,8 +213,9 @@ def consent_filter(
     purpose: str, recipient: str | None = None, *, at: datetime, bind: Bind = None
 ) -> ColumnElement[bool]:
     """Customers with active consent to ``purpose`` (and ``recipient``) at ``at``: a
-    condition on ``customers.id`` (``bind`` picks the dialect's best form)."""
-    return CUSTOMERS.c.id.in_(granted_ids(purpose, recipient or "", at, dialect_name(bind)))
+    condition on ``customers.id`` (one form for every dialect; ``bind`` is not needed)."""
+    del bind
+    return CUSTOMERS.c.id.in_(granted_ids(purpose, recipient or "", at))
 
 
 def objection_filter(purpose: str, *, at: datetime, bind: Bind = None) -> ColumnElement[bool]:
@@ -173,31 +253,26 @@ def eligible_ids(
 ) -> Select[Any]:
     """The ids of the customers ``eligible_filter`` admits, not erased, as one SELECT over
     the consent tables alone (each id once).  The fast path for counting and streaming
-    in bulk: it never touches a customer row except to leave out erased ones."""
-    dialect = dialect_name(bind)
-    granted = granted_ids(purpose, recipient or "", at, dialect).subquery("granted")
-    erased = erased_ids()
-    if dialect == "sqlite":
-        # One probe per id into one small set beats three.
-        excluded = union_all(objecting_ids(purpose, at), restricted_ids(at), erased)
-        return select(granted.c.customer_id).where(granted.c.customer_id.not_in(excluded))
-    return select(granted.c.customer_id).where(
-        without(
-            dialect,
-            granted.c.customer_id,
-            objecting_ids(purpose, at),
-            lambda: OBJECTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        without(
-            dialect,
-            granted.c.customer_id,
-            restricted_ids(at),
-            lambda: RESTRICTIONS.c.customer_id == granted.c.customer_id,
-        ),
-        without(
-            dialect, granted.c.customer_id, erased, lambda: CUSTOMERS.c.id == granted.c.customer_id
+    in bulk: index ranges over ``consent_states``, one per ancestor of ``purpose`` and
+    kind of row; objections, restrictions and erasure are looked up only for the
+    customers the state rows mark ``screened``.  (One form for every dialect; ``bind``
+    is not needed.)"""
+    del bind
+    plain, screened = _branches(purpose, recipient or "", at)
+    rest = _union(screened).subquery("screened")
+    erased = CUSTOMERS.alias("erased")
+    cleared = select(rest.c.customer_id).where(
+        ~exists(objecting_ids(purpose, at).where(OBJECTIONS.c.customer_id == rest.c.customer_id)),
+        ~exists(restricted_ids(at).where(RESTRICTIONS.c.customer_id == rest.c.customer_id)),
+        ~exists(
+            select(erased.c.id).where(
+                erased.c.id == rest.c.customer_id,
+                erased.c.key_version.is_(None),
+                erased.c.erased_at.is_not(None),
+            )
         ),
     )
+    return _union([*plain, cleared])
 
 
 def undecided_filter(
@@ -216,3 +291,31 @@ def undecided_filter(
             STATES.c.expires_at > at,
         ),
     )
+
+
+# -- derived selection columns ------------------------------------------------------------
+
+
+def selection_columns(
+    decisions: Mapping[str, tuple[str, datetime | None]],
+) -> dict[str, tuple[str, datetime | None]]:
+    """``below`` and ``below_expiry`` for each of one customer's decisions with one
+    recipient, from ``{purpose: (status, expires_at)}``.
+
+    ``below`` lists the purposes decided under each one (sorted, a space at each end, or
+    ``""``); ``below_expiry`` is the earliest expiry among the grants listed there.
+    """
+    derived: dict[str, tuple[str, datetime | None]] = {}
+    for purpose in decisions:
+        under = sorted(p for p in decisions if p != purpose and covers(purpose, p))
+        expiries = [
+            expires
+            for p in under
+            for status, expires in (decisions[p],)
+            if status == "grant" and expires is not None
+        ]
+        derived[purpose] = (
+            f" {' '.join(under)} " if under else "",
+            min(expiries) if expiries else None,
+        )
+    return derived

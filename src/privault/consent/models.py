@@ -3,7 +3,10 @@
 
 ``consent_events`` is the proof and is never updated or deleted by privault;
 ``consent_states`` is derived from it (one row per customer x purpose x recipient, the
-latest event by (occurred_at, id)) so that the consent filter is an index lookup.
+latest event by (occurred_at, id)) so that the consent filter is an index lookup.  Each
+state row also carries what selecting customers needs to know about the rest of the
+customer's record (``below``, ``below_expiry``, ``screened``): most rows then decide on
+their own, and only the others are checked against other rows and tables.
 ``recipient`` is ``""`` when the purpose is not external sharing, so that it can sit in
 a primary key on every database.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privault.store.tables import Base, UTCDateTime
@@ -65,18 +68,34 @@ class ConsentEvent(Base):
 
 
 class ConsentState(Base):
-    """The current decision per customer x purpose x recipient, derived from the ledger."""
+    """The current decision per customer x purpose x recipient, derived from the ledger.
+
+    ``below``, ``below_expiry`` and ``screened`` are derived too, and kept in the same
+    transaction as the change they follow (see ``privault.consent.filters``):
+
+    * ``below`` -- the purposes of the customer's other decisions (same recipient) under
+      this one, space-separated with a space at each end (``" a.b a.c "``); ``""`` when
+      there are none.  Rows are never deleted, so a key once listed stays listed.
+    * ``below_expiry`` -- the earliest ``expires_at`` of the grants listed in ``below``:
+      before it, every decision listed there is in force.
+    * ``screened`` -- the customer has objected, been restricted or been erased (at any
+      time; set by triggers, never cleared): such rows get the exact checks.
+    """
 
     __tablename__ = "consent_states"
     __table_args__ = (
-        # The filter's index: purpose -> granted customers, covering the expiry test.
+        # The selection index: purpose -> granted customers, unscreened with nothing
+        # below first, covering every column the filters read.
         Index(
-            "ix_consent_states_filter",
+            "ix_consent_states_selection",
             "purpose",
             "recipient",
             "status",
-            "expires_at",
+            "screened",
+            "below",
             "customer_id",
+            "expires_at",
+            "below_expiry",
         ),
     )
 
@@ -90,6 +109,9 @@ class ConsentState(Base):
     notice_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    below: Mapped[str] = mapped_column(Text, default="", server_default="")
+    below_expiry: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    screened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Objection(Base):

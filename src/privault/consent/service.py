@@ -36,11 +36,15 @@ The filters are SQLAlchemy boolean expressions over ``customers.id`` so that the
 can put "active consent, no objection, no restriction" into ONE query with its own
 conditions: ``select(customers.c.id).where(eligible_filter(P, at=now, bind=engine))``.
 ``bind`` (an engine, connection, dialect or dialect name) picks the form each database
-runs best: ``NOT IN`` over one ephemeral set on SQLite, ``NOT EXISTS`` anti-joins on
-PostgreSQL (never a hashed sub-plan that depends on ``work_mem``).  For bulk work,
-``eligible_ids`` is the same answer as one SELECT over the consent tables alone (each
-id once, erased customers left out) -- the fast path for counting and streaming ids,
-and what the gate should join when it does not need other customer conditions.
+runs best for the objection and restriction filters: ``NOT IN`` over one ephemeral set
+on SQLite, ``NOT EXISTS`` anti-joins on PostgreSQL (never a hashed sub-plan that
+depends on ``work_mem``).  For bulk work, ``eligible_ids`` is the same answer as one
+SELECT over the consent tables alone (each id once, erased customers left out) -- the
+fast path for counting and streaming ids, and what the gate should join when it does
+not need other customer conditions.  It reads the selection columns each state row
+carries (``below``, ``below_expiry``, ``screened``; see ``privault.consent.filters``),
+which ``record`` keeps in the same transaction and triggers keep for objections,
+restrictions and erasure.
 
 Customers are excluded per reason by ``ConsentService.count_exclusions``; one
 customer's facts, with the same rules in pure Python, come from
@@ -96,6 +100,7 @@ from privault.consent.filters import (
     objection_filter,
     restricted_ids,
     restriction_filter,
+    selection_columns,
     undecided_filter,
     without,
 )
@@ -663,6 +668,36 @@ class ConsentService:
                 where=newer,
             )
         )
+        ConsentService._derive_selection(session, customer_id, recipient)
+
+    @staticmethod
+    def _derive_selection(session: Session, customer_id: str, recipient: str) -> None:
+        """Bring ``below`` and ``below_expiry`` of the customer's decisions with
+        ``recipient`` up to date (same transaction; the caller holds the customer)."""
+        rows = session.execute(
+            select(
+                STATES.c.purpose,
+                STATES.c.status,
+                STATES.c.expires_at,
+                STATES.c.below,
+                STATES.c.below_expiry,
+            ).where(STATES.c.customer_id == customer_id, STATES.c.recipient == recipient)
+        ).all()
+        if len(rows) < 2 and all(r.below == "" for r in rows):
+            return  # one decision: nothing below it
+        derived = selection_columns({r.purpose: (r.status, r.expires_at) for r in rows})
+        for row in rows:
+            below, expiry = derived[row.purpose]
+            if (row.below, row.below_expiry) != (below, expiry):
+                session.execute(
+                    update(STATES)
+                    .where(
+                        STATES.c.customer_id == customer_id,
+                        STATES.c.purpose == row.purpose,
+                        STATES.c.recipient == recipient,
+                    )
+                    .values(below=below, below_expiry=expiry)
+                )
 
     # -- objections and restrictions ---------------------------------------------------
 
@@ -953,7 +988,7 @@ class ConsentService:
             return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
         erased = erased_ids()
-        granted = granted_ids(purpose, wanted or "", when, dialect).subquery("granted")
+        granted = granted_ids(purpose, wanted or "", when).subquery("granted")
         objecting = objecting_ids(purpose, when).distinct().subquery("objecting")
         restricted = restricted_ids(when).distinct().subquery("restricted")
 
