@@ -30,15 +30,17 @@ from sqlalchemy import (
     Table,
     and_,
     exists,
+    false,
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Boolean
+from sqlalchemy.types import Integer
 
 from privault.catalog.taxonomy import ancestors, covers
 from privault.consent.models import (
@@ -88,29 +90,28 @@ def without(
     return ~exists(ids.where(correlate()))
 
 
-class _Lists(FunctionElement[bool]):
-    """``below`` lists the purpose ``key``: an exact substring test (``instr`` on SQLite,
-    ``strpos`` elsewhere; never ``LIKE``, which ignores case on SQLite)."""
+class _Position(FunctionElement[int]):
+    """Where ``key`` starts in ``text`` (1-based; 0 when absent): ``instr`` on SQLite,
+    ``strpos`` elsewhere -- an exact test, unlike ``LIKE``, which ignores case on SQLite."""
 
-    type = Boolean()
+    type = Integer()
     inherit_cache = True
-    name = "lists"
+    name = "position"
 
 
-@compiles(_Lists)
-def _lists_strpos(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
-    below, key = list(element.clauses)
-    return f"strpos({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+@compiles(_Position)
+def _strpos(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
-@compiles(_Lists, "sqlite")
-def _lists_instr(element: _Lists, compiler: SQLCompiler, **kw: Any) -> str:
-    below, key = list(element.clauses)
-    return f"instr({compiler.process(below, **kw)}, {compiler.process(key, **kw)}) > 0"
+@compiles(_Position, "sqlite")
+def _instr(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
 
 
 def _lists_any(table: Any, keys: Iterable[str]) -> ColumnElement[bool]:
-    return or_(*(_Lists(table.c.below, literal(f" {key} ")) for key in keys))
+    """``table.below`` lists one of ``keys``."""
+    return or_(*(_Position(table.c.below, literal(f" {key} ")) > 0 for key in keys))
 
 
 def _decided_nearer(
@@ -130,48 +131,46 @@ def _decided_nearer(
     )
 
 
-def _branches(
-    purpose: str, recipient: str, at: datetime
-) -> tuple[list[Select[Any]], list[Select[Any]]]:
-    """Disjoint SELECTs of the customer ids whose nearest decision in force on ``purpose``
-    or an ancestor is a grant: (branches over rows not ``screened``, branches over
-    ``screened`` rows).  Each customer appears once in all of them together.
+def _branches(purpose: str, recipient: str, at: datetime, *, screened: bool) -> list[Select[Any]]:
+    """Disjoint SELECTs of the ids of the customers (with state rows ``screened`` or not)
+    whose nearest decision in force on ``purpose`` or an ancestor is a grant; each such
+    customer appears in exactly one of them.
 
-    Per ancestor ``ki`` (nearest first), rows not screened split three ways: nothing
-    below (decides alone), decisions below but none on a nearer key (decides alone,
-    by a string test), and a nearer key listed while a listed grant may have lapsed
-    (``below_expiry``; a lookup then says whether a nearer decision is in force).  The
-    few screened rows take the lookup directly.  Every condition is an index range or a
-    test on the row, ANDed, so PostgreSQL plans anti-joins rather than sub-plans.
+    Per ancestor ``ki`` (nearest first), the live grants split by what lies below them:
+    nothing (they decide alone); only decisions that stay in force (``below_expiry`` is
+    NULL) or whose grants have not lapsed yet (``below_expiry > at``) -- they decide
+    unless ``below`` names a nearer key (a string test on the row); and a listed grant
+    that may have lapsed (``below_expiry <= at``) -- a lookup says whether a nearer
+    decision is still in force.  Each branch is one index range with tests on the row,
+    ANDed, so PostgreSQL plans index scans and anti-joins (never sub-plans), and the
+    lookup runs only for the last, rare kind.
     """
     chain = ancestors(purpose)
-    live = _live(STATES, at)
-    plain: list[Select[Any]] = []
-    screened: list[Select[Any]] = []
+    branches: list[Select[Any]] = []
     for depth, key in enumerate(chain):
-        granted = (
+        granted = select(STATES.c.customer_id).where(
             STATES.c.purpose == key,
             STATES.c.recipient == recipient,
             STATES.c.status == "grant",
-            live,
+            # ``= false`` rather than ``IS false``: only the former is an index condition.
+            STATES.c.screened == (true() if screened else false()),
+            _live(STATES, at),
         )
         nearer = chain[:depth]
-        ids = select(STATES.c.customer_id)
-        unscreened = STATES.c.screened.is_(False)
         if not nearer:
-            plain.append(ids.where(*granted, unscreened))
-            screened.append(ids.where(*granted, STATES.c.screened.is_(True)))
+            branches.append(granted)
             continue
-        listed = _lists_any(STATES, nearer)
-        decided = _decided_nearer(STATES, nearer, recipient, at)
-        below = STATES.c.below > ""
-        plain.append(ids.where(*granted, unscreened, STATES.c.below == ""))
-        plain.append(ids.where(*granted, unscreened, below, ~listed))
-        plain.append(
-            ids.where(*granted, unscreened, below, listed, STATES.c.below_expiry <= at, ~decided)
-        )
-        screened.append(ids.where(*granted, STATES.c.screened.is_(True), ~decided))
-    return plain, screened
+        lasting = STATES.c.below_expiry.is_(None)
+        unlisted = ~_lists_any(STATES, nearer)
+        branches += [
+            granted.where(lasting, STATES.c.below == ""),
+            granted.where(lasting, STATES.c.below > "", unlisted),
+            granted.where(STATES.c.below_expiry > at, unlisted),
+            granted.where(
+                STATES.c.below_expiry <= at, ~_decided_nearer(STATES, nearer, recipient, at)
+            ),
+        ]
+    return branches
 
 
 def _union(branches: list[Select[Any]]) -> Select[Any]:
@@ -182,8 +181,10 @@ def _union(branches: list[Select[Any]]) -> Select[Any]:
 def granted_ids(purpose: str, recipient: str, at: datetime) -> Select[Any]:
     """Customer ids whose most specific decision covering ``purpose`` is a live grant
     (each id once)."""
-    plain, screened = _branches(purpose, recipient, at)
-    return _union(plain + screened)
+    return _union(
+        _branches(purpose, recipient, at, screened=False)
+        + _branches(purpose, recipient, at, screened=True)
+    )
 
 
 def objecting_ids(purpose: str, at: datetime) -> Select[Any]:
@@ -258,8 +259,8 @@ def eligible_ids(
     customers the state rows mark ``screened``.  (One form for every dialect; ``bind``
     is not needed.)"""
     del bind
-    plain, screened = _branches(purpose, recipient or "", at)
-    rest = _union(screened).subquery("screened")
+    plain = _branches(purpose, recipient or "", at, screened=False)
+    rest = _union(_branches(purpose, recipient or "", at, screened=True)).subquery("screened")
     erased = CUSTOMERS.alias("erased")
     cleared = select(rest.c.customer_id).where(
         ~exists(objecting_ids(purpose, at).where(OBJECTIONS.c.customer_id == rest.c.customer_id)),

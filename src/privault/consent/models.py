@@ -92,10 +92,10 @@ class ConsentState(Base):
             "recipient",
             "status",
             "screened",
+            "below_expiry",
             "below",
             "customer_id",
             "expires_at",
-            "below_expiry",
         ),
     )
 

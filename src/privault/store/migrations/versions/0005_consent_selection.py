@@ -142,10 +142,10 @@ def upgrade() -> None:
                 "recipient",
                 "status",
                 "screened",
+                "below_expiry",
                 "below",
                 "customer_id",
                 "expires_at",
-                "below_expiry",
             ],
             unique=False,
         )
