@@ -147,7 +147,7 @@ def import_csv(
         if progress is not None:
             progress(raw.tell())
     if report.accepted >= ANALYZE_AFTER:
-        analyze(service.engine, ("customers", "customer_values", "blind_indexes"))
+        analyze(service.engine, ("customers", "blind_indexes"))
     return report
 
 
