@@ -171,12 +171,16 @@ class _Region:
         names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")
         types = [d for d in (_desc(getattr(metadata, name)) for name in names) if d is not None]
         # "Some type matches" as one alternation per length: one regex call, not ten.
+        # Lengths with the same types share one compiled alternation.
         self.types_by_length: dict[int, re.Pattern[str]] = {}
+        compiled: dict[str, re.Pattern[str]] = {}
         for length in range(2, _MAX_NSN_DIGITS + 1):
             patterns = [p.pattern for lengths, p in types if lengths is None or length in lengths]
             if patterns:
                 alternatives = "|".join(f"(?:{p})" for p in patterns)
-                self.types_by_length[length] = re.compile(alternatives)
+                if alternatives not in compiled:
+                    compiled[alternatives] = re.compile(alternatives)
+                self.types_by_length[length] = compiled[alternatives]
         leading, prefix = metadata.leading_digits, metadata.national_prefix_for_parsing
         self.leading_digits = re.compile(leading) if leading else None
         self.national_prefix = re.compile(prefix) if prefix else None
