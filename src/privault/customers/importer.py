@@ -16,17 +16,20 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Final
+
+from sqlalchemy.orm import Session
 
 from privault.catalog.fields import FieldCatalog
 from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.customers.records import PreparedRecord, RecordRejected, prepare_new
 from privault.customers.service import CustomerService
 from privault.errors import N_, InvalidInput, PrivaultError
-from privault.store.db import analyze, session_scope
+from privault.store.db import analyze, bulk_load
 
 BATCH_SIZE: Final[int] = 2000
 CHUNK_SIZE: Final[int] = 1000
@@ -135,17 +138,18 @@ def import_csv(
             )
         )
         batch: list[PreparedRecord] = []
-        for line, record, reasons in outcomes:
-            if record is None:
-                report.reject(line, reasons)
-                continue
-            batch.append(record)
-            if len(batch) >= batch_size:
-                _flush(service, batch, collected_for, report)
-                batch = []
-                if progress is not None:
-                    progress(raw.tell())
-        _flush(service, batch, collected_for, report)
+        with bulk_load(service.engine) as transaction:
+            for line, record, reasons in outcomes:
+                if record is None:
+                    report.reject(line, reasons)
+                    continue
+                batch.append(record)
+                if len(batch) >= batch_size:
+                    _flush(service, transaction, batch, collected_for, report)
+                    batch = []
+                    if progress is not None:
+                        progress(raw.tell())
+            _flush(service, transaction, batch, collected_for, report)
         if progress is not None:
             progress(raw.tell())
     if report.accepted >= ANALYZE_AFTER:
@@ -306,12 +310,13 @@ def _check_header(
 
 def _flush(
     service: CustomerService,
+    transaction: Callable[[], AbstractContextManager[Session]],
     batch: list[PreparedRecord],
     collected_for: Sequence[str],
     report: ImportReport,
 ) -> None:
     if not batch:
         return
-    with session_scope(service.engine) as session:
+    with transaction() as session:
         service.insert_prepared(session, batch, collected_for)
     report.accepted += len(batch)
