@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privault.catalog.kinds import KINDS, canonical, match_key
+from privault.catalog.kinds import KINDS, _fast_international, canonical, e164, match_key
 from privault.errors import InvalidInput
 
 
@@ -89,3 +90,66 @@ def test_fast_email_path_agrees_with_email_validator(local: str, domain: str) ->
     except InvalidInput:
         ours = None
     assert ours == expected
+
+
+def _library_e164(text: str) -> str | None:
+    """The reference: what ``phonenumbers`` alone makes of an international number."""
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _examples() -> list[str]:
+    """Example numbers (E.164) of every region and number type, non-geographic ones too."""
+    numbers = [
+        phonenumbers.example_number_for_type(region, kind)
+        for region in phonenumbers.SUPPORTED_REGIONS
+        for kind in phonenumbers.PhoneNumberType.values()
+    ] + [
+        phonenumbers.example_number_for_non_geo_entity(code)
+        for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+    ]
+    e164_form = phonenumbers.PhoneNumberFormat.E164
+    return sorted({phonenumbers.format_number(n, e164_form) for n in numbers if n is not None})
+
+
+EXAMPLES = _examples()
+
+
+def test_fast_phone_path_agrees_with_phonenumbers_on_every_example_number() -> None:
+    accepted = 0
+    for e164_form in EXAMPLES:
+        code = str(phonenumbers.parse(e164_form).country_code)
+        spaced = f"+{code} {e164_form[1 + len(code) :]}"
+        for text in (e164_form, spaced, spaced.replace(" ", "-")):
+            fast = _fast_international(text)
+            assert fast is None or fast == _library_e164(text), text
+            accepted += fast is not None
+            assert e164(text, ()) == _library_e164(text)
+    assert accepted > 0.8 * 3 * len(EXAMPLES)  # the fast path really is the common path
+
+
+@given(
+    example=st.sampled_from(EXAMPLES),
+    tail=st.text("0123456789", min_size=0, max_size=6),
+    cut=st.integers(0, 6),
+    spaces=st.lists(st.integers(2, 16), max_size=4),
+)
+@settings(max_examples=3000, deadline=None)
+def test_fast_phone_path_never_accepts_what_phonenumbers_rejects(
+    example: str, tail: str, cut: int, spaces: list[int]
+) -> None:
+    """Numbers near valid ones (digits changed, added or cut, spaces moved): the fast
+    path either agrees with the library or leaves the number to it."""
+    digits = example[1 : len(example) - cut] + tail
+    for position in sorted(set(spaces), reverse=True):
+        if position < len(digits):
+            digits = digits[:position] + " " + digits[position:]
+    text = "+" + digits
+    fast = _fast_international(text)
+    assert fast is None or fast == _library_e164(text)
+    assert e164(text, ()) == _library_e164(text)

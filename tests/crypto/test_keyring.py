@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import stat
 from pathlib import Path
@@ -18,7 +19,7 @@ from privault.crypto import (
     create_key_file,
     open_keyring,
 )
-from privault.crypto.keyring import verify_signature
+from privault.crypto.keyring import _hmac_pads, verify_signature
 from privault.errors import ConfigError, DecryptionError
 
 
@@ -207,3 +208,114 @@ def test_references_round_trip_and_are_bound_to_their_context(
     tampered[-1] ^= 1
     with pytest.raises(DecryptionError):
         keyring.open_reference(context, bytes(tampered))
+
+
+# -- sealed records: one customer's fields in one value, each still its own token -------
+
+records = st.dictionaries(field_names, st.text(max_size=200), max_size=8)
+
+
+@given(customer=ids, values=records, asked=st.lists(field_names, max_size=6, unique=True))
+@settings(max_examples=200, deadline=None)
+def test_sealed_records_round_trip_and_open_only_what_is_asked(
+    keyring: Keyring, customer: str, values: dict[str, str], asked: list[str]
+) -> None:
+    wrapped, record = keyring.new_record(customer, values)
+    assert set(Keyring.record_fields(record)) == set(values)
+    expected = {name: values.get(name) for name in asked}
+    key = keyring.unwrap(customer, wrapped)
+    assert Keyring.open_record(key, customer, record, asked) == expected
+    assert list(keyring.open_records([(customer, wrapped, record)], asked)) == [
+        (customer, expected)
+    ]
+
+
+def test_a_record_field_is_the_same_token_as_a_sealed_field(keyring: Keyring) -> None:
+    """Field by field, a record holds exactly what ``seal`` makes: same AAD binding."""
+    wrapped, record = keyring.new_record("c1", {"email": "jan@example.com"})
+    key = keyring.unwrap("c1", wrapped)
+    single = keyring.seal(key, "c1", "phone", "+420602123456")
+    assert keyring.open(key, "c1", "phone", single) == "+420602123456"
+    updated = Keyring.update_record(key, "c1", record, {"phone": "+420602123456"})
+    assert Keyring.open_record(key, "c1", updated, ["email", "phone"]) == {
+        "email": "jan@example.com",
+        "phone": "+420602123456",
+    }
+
+
+def test_update_record_replaces_removes_and_keeps_other_tokens(keyring: Keyring) -> None:
+    wrapped, record = keyring.new_record("c1", {"email": "a@example.com", "city": "Brno"})
+    key = keyring.unwrap("c1", wrapped)
+    updated = Keyring.update_record(key, "c1", record, {"email": "b@example.com", "city": None})
+    assert Keyring.open_record(key, "c1", updated, ["email", "city"]) == {
+        "email": "b@example.com",
+        "city": None,
+    }
+    kept = Keyring.update_record(key, "c1", record, {"phone": "+420602123456"})
+    assert kept.startswith(record)  # untouched tokens are carried over byte for byte
+
+
+@given(position=st.integers(min_value=0, max_value=10_000), bit=st.integers(0, 7))
+@settings(max_examples=300, deadline=None)
+def test_a_tampered_record_never_opens_to_a_wrong_value(
+    keyring: Keyring, position: int, bit: int
+) -> None:
+    """Any flipped bit: one opaque error, or (a renamed entry) the field reads as absent,
+    as a deleted row did -- never another value."""
+    values = {"email": "jan@example.com", "phone": "+420602123456", "city": "Brno"}
+    wrapped, record = keyring.new_record("c1", values)
+    tampered = bytearray(record)
+    tampered[position % len(tampered)] ^= 1 << bit
+    key = keyring.unwrap("c1", wrapped)
+    opened: list[dict[str, str | None]] = []
+    try:
+        opened.append(Keyring.open_record(key, "c1", bytes(tampered), list(values)))
+    except DecryptionError as exc:
+        assert str(exc) == "The value could not be decrypted."
+    try:
+        rows = keyring.open_records([("c1", wrapped, bytes(tampered))], list(values))
+        opened.append(dict(rows)["c1"])
+    except DecryptionError as exc:
+        assert str(exc) == "The value could not be decrypted."
+    for found in opened:
+        assert all(found[name] in (None, value) for name, value in values.items())
+        assert any(found[name] is None for name in values)
+
+
+def test_a_record_moved_to_another_customer_or_key_fails_opaquely(
+    keyring: Keyring, other_keyring: Keyring
+) -> None:
+    wrapped_a, record_a = keyring.new_record("customer-a", {"email": "jan@example.com"})
+    wrapped_b, _ = keyring.new_record("customer-b", {"email": "eva@example.com"})
+    key_a, key_b = keyring.unwrap("customer-a", wrapped_a), keyring.unwrap("customer-b", wrapped_b)
+    messages = {
+        _opaque_failure(lambda: Keyring.open_record(key_b, "customer-b", record_a, ["email"])),
+        _opaque_failure(lambda: Keyring.open_record(key_a, "customer-b", record_a, ["email"])),
+        _opaque_failure(
+            lambda: list(keyring.open_records([("customer-b", wrapped_b, record_a)], ["email"]))
+        ),
+        _opaque_failure(
+            lambda: list(keyring.open_records([("customer-b", wrapped_a, record_a)], ["email"]))
+        ),
+        _opaque_failure(
+            lambda: list(other_keyring.open_records([("customer-a", wrapped_a, record_a)], []))
+        ),
+        _opaque_failure(lambda: Keyring.open_record(key_a, "customer-a", b"", ["email"])),
+        _opaque_failure(lambda: Keyring.open_record(key_a, "customer-a", record_a[:-1], [])),
+    }
+    assert messages == {"The value could not be decrypted."}
+
+
+@given(key=st.binary(min_size=1, max_size=100), message=st.binary(max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_blind_index_hmac_is_standard_hmac_sha256(key: bytes, message: bytes) -> None:
+    """The precomputed-pad HMAC equals the standard library's, for any key length."""
+    inner, outer = _hmac_pads(key)
+    inner.update(message)
+    outer.update(inner.digest())
+    assert outer.digest() == hmac.digest(key, message, "sha256")
+
+
+def test_blind_indexes_are_unchanged_by_the_faster_hmac(keyring: Keyring) -> None:
+    expected = hmac.digest(keyring._blind_key, b"email\x00jan@example.com", "sha256")[:16]
+    assert keyring.blind_index("email", "jan@example.com") == expected

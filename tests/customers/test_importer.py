@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from privault.crypto import Keyring
 from privault.customers.importer import import_csv
 from privault.errors import InvalidInput
 from privault.runtime import Vault
-from privault.store.tables import Customer, CustomerValue
+from privault.store.tables import Customer
 
 HEADER = "first_name,last_name,email,phone,city\n"
 GOOD = [
@@ -25,10 +26,8 @@ def _counts(vault: Vault) -> tuple[int, int]:
         customers = connection.execute(
             select(func.count()).select_from(Customer.__table__)
         ).scalar_one()
-        values = connection.execute(
-            select(func.count()).select_from(CustomerValue.__table__)
-        ).scalar_one()
-    return int(customers), int(values)
+        records = connection.execute(select(Customer.__table__.c.sealed)).scalars().all()
+    return int(customers), sum(len(Keyring.record_fields(r)) for r in records if r)
 
 
 def _import(vault: Vault, path: Path, **kwargs: object) -> object:
@@ -142,3 +141,21 @@ def test_parallel_preparation_gives_the_same_result(vault: Vault, tmp_path: Path
     assert report.accepted == 1501 and report.rejected == 1500
     assert [e.line for e in report.errors[:3]] == [3, 5, 7]
     assert _counts(vault) == (1501, 1501 * 5)
+
+
+def test_parallel_preparation_under_threads_uses_the_forkserver(
+    vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With other threads running, workers are not forked from this process (unsafe)
+    but started by the forkserver; the result is the same."""
+    import threading
+
+    from privault.customers import importer
+
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert importer._worker_context().get_start_method() == "forkserver"
+    path = tmp_path / "threaded.csv"
+    path.write_text(HEADER + GOOD[0] * 300 + GOOD[2], encoding="utf-8")
+    report = _import(vault, path, workers=2)
+    assert report.accepted == 301  # type: ignore[attr-defined]
+    assert _counts(vault) == (301, 301 * 5)

@@ -7,10 +7,11 @@ import pickle
 import pytest
 from sqlalchemy import select
 
+from privault.crypto import Keyring
 from privault.customers.records import RecordRejected
 from privault.errors import Conflict, InvalidInput, NotFound, UnknownKey
 from privault.runtime import Vault
-from privault.store.tables import BlindIndex, CustomerValue
+from privault.store.tables import BlindIndex, Customer
 
 JAN = {
     "first_name": "Jan",
@@ -61,7 +62,7 @@ def test_invalid_values_are_all_reported_and_nothing_is_written(vault: Vault) ->
     again = pickle.loads(pickle.dumps(info.value))  # noqa: S301 - our own bytes
     assert again.problems == info.value.problems and str(again) == str(info.value)
     with vault.engine.connect() as connection:
-        assert connection.execute(select(CustomerValue.__table__)).first() is None
+        assert connection.execute(select(Customer.__table__)).first() is None
 
 
 def test_unknown_fields_and_customers(vault: Vault) -> None:
@@ -86,11 +87,10 @@ def test_destroying_the_data_key_erases_the_customer(vault: Vault) -> None:
     assert vault.customers.count() == 1
     # ciphertext may remain (as in backups) but there is no key left to open it
     with vault.engine.connect() as connection:
-        leftovers = connection.execute(
-            select(CustomerValue.__table__.c.field).where(
-                CustomerValue.__table__.c.customer_id == ref.id
-            )
-        ).all()
+        sealed = connection.execute(
+            select(Customer.__table__.c.sealed).where(Customer.__table__.c.id == ref.id)
+        ).scalar_one()
+        leftovers = Keyring.record_fields(sealed)
         indexes = connection.execute(
             select(BlindIndex.__table__).where(BlindIndex.__table__.c.customer_id == ref.id)
         ).all()

@@ -181,10 +181,10 @@ class AccessGate:
     ) -> ReadResult:
         """One customer's fields, each in the view the policy allows, or ``AccessDenied``.
 
-        The hot path of the API: one pooled connection reads the customer, the
-        ciphertexts of the fields the policy allows and (only for conditional fields)
-        the customer's consent facts; the decision is audited; then only the fields
-        shown are decrypted.
+        The hot path of the API: one pooled connection reads the customer with the
+        wrapped key and sealed record and (only for conditional fields) the customer's
+        consent facts; the decision is audited; then only the fields shown are
+        decrypted.
         """
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
@@ -192,11 +192,10 @@ class AccessGate:
             principal, purpose, tuple(fields), action, recipient, 1, roles=tuple(roles)
         )
         decision = self.engine.decide(request)
-        wanted = [item.field for item in decision.fields if item.allowed]
         customers = self.vault.customers
         with self.vault.engine.connect() as connection:
             try:
-                sealed = customers.load(connection, customer, wanted)
+                sealed = customers.load(connection, customer)
             except NotFound:
                 self._record(self._entry(decision, Outcome.FAILED, reasons=("not_found",)))
                 raise

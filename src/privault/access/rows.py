@@ -3,10 +3,10 @@
 An export's summary is decided and audited by the gate before the first row is
 produced (``AccessGate.export``); this module only produces the rows it allowed, from
 one streamed query that brings each customer's condition flags with the wrapped data
-key and the ciphertexts of the fields asked for.
+key and the sealed record.
 
-(Measured and left out: decrypting in worker processes.  On 2 cores the workers must
-load the customers again by id and the rows cross a pipe; the CPU per row almost
+(Measured and left out: decrypting in worker processes.  On 2 cores the workers had
+to load the customers again by id and the rows cross a pipe; the CPU per row almost
 doubled, so the wall time did not improve.)
 """
 
@@ -103,9 +103,7 @@ def records(vault: Vault, plan: RowPlan, connection: Connection) -> Iterator[Rec
     """The rows, in customer id order, in this process: one streamed query brings each
     customer's condition flags with the wrapped key and ciphertexts."""
     rows = _Rows(vault, plan)
-    found = vault.customers.sealed_where(
-        connection, plan.where(), rows.names, _labels(plan), FETCH_CHUNK
-    )
+    found = vault.customers.sealed_where(connection, plan.where(), _labels(plan), FETCH_CHUNK)
     for sealed, passes in found:
         record = rows.record(sealed, passes)
         if record is not None:

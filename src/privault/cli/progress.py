@@ -21,14 +21,18 @@ from privault.cli.context import stderr
 def bytes_progress(
     total: int, label: str, *, quiet: bool = False
 ) -> Iterator[Callable[[int], None]]:
-    """Yields a callback taking the absolute number of bytes processed."""
+    """Yields a callback taking the absolute number of bytes processed.
+
+    Redrawn on each callback rather than by rich's refresh thread: an import runs
+    single-threaded, so it can fork its worker processes (see customers.importer).
+    """
     if quiet:
         yield lambda _done: None
         return
     columns = (TextColumn(label), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=False) as progress:
+    with Progress(*columns, console=stderr, transient=False, auto_refresh=False) as progress:
         task = progress.add_task(label, total=total)
-        yield lambda done: progress.update(task, completed=done)
+        yield lambda done: progress.update(task, completed=done, refresh=True)
 
 
 @contextmanager

@@ -10,10 +10,11 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from privault.catalog.fields import FieldCatalog
 from privault.catalog.kinds import canonical, match_key
-from privault.crypto import DataKey, Keyring
+from privault.crypto import Keyring
 from privault.errors import N_, InvalidInput, PrivaultError
 from privault.i18n import LANGUAGES, parse_language
 
@@ -26,14 +27,16 @@ class FieldProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedRecord:
+class PreparedRecord(NamedTuple):
+    """A validated, sealed, indexed new customer, ready to insert.  A named tuple, so that
+    worker processes hand records back to the importer at the cost of a tuple."""
+
     customer_id: str
     public_id: str
     language: str
     wrapped_key: bytes
     key_version: int
-    values: tuple[tuple[str, bytes], ...]
+    sealed: bytes
     indexes: tuple[tuple[str, bytes], ...]
 
 
@@ -62,7 +65,8 @@ def new_customer_ids() -> tuple[str, str]:
     public id is random throughout.
     """
     millis = time.time_ns() // 1_000_000
-    return f"{millis:012x}{secrets.token_hex(10)}", "cus_" + secrets.token_hex(8)
+    random = secrets.token_bytes(18)
+    return f"{millis:012x}{random[:10].hex()}", "cus_" + random[10:].hex()
 
 
 def canonical_values(
@@ -89,16 +93,6 @@ def canonical_values(
     if problems:
         raise RecordRejected(problems)
     return result
-
-
-def seal_values(
-    keyring: Keyring, data_key: DataKey, customer_id: str, values: Mapping[str, str | None]
-) -> tuple[tuple[str, bytes], ...]:
-    return tuple(
-        (name, keyring.seal(data_key, customer_id, name, value))
-        for name, value in values.items()
-        if value is not None
-    )
 
 
 def blind_indexes(
@@ -136,13 +130,14 @@ def prepare_new(
     if not any(v is not None for v in values.values()):
         raise RecordRejected([FieldProblem("*", "the record has no values")])
     customer_id, public_id = new_customer_ids()
-    data_key, wrapped = keyring.new_data_key(customer_id)
+    present = {name: value for name, value in values.items() if value is not None}
+    wrapped, sealed = keyring.new_record(customer_id, present)
     return PreparedRecord(
         customer_id=customer_id,
         public_id=public_id,
         language=parse_language(language),
         wrapped_key=wrapped,
         key_version=keyring.active_version,
-        values=seal_values(keyring, data_key, customer_id, values),
+        sealed=sealed,
         indexes=blind_indexes(keyring, catalog, values),
     )

@@ -6,7 +6,7 @@ gate is the only caller outside this slice allowed to turn them into output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -15,10 +15,8 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
-    and_,
     bindparam,
     delete,
-    false,
     func,
     insert,
     select,
@@ -35,35 +33,17 @@ from privault.customers.records import (
     blind_indexes,
     canonical_values,
     prepare_new,
-    seal_values,
 )
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.store import driver
-from privault.store.bulk import bulk_insert
+from privault.store.bulk import bulk_insert, select_by_keys
 from privault.store.db import session_scope
-from privault.store.tables import BlindIndex, Customer, CustomerValue, IndexRow, table_of
+from privault.store.tables import BlindIndex, Customer, IndexRow, table_of
 
 CUSTOMERS = table_of(Customer)
-VALUES = table_of(CustomerValue)
 INDEXES = table_of(BlindIndex)
-FETCH_CHUNK: Final[int] = 2000
-
-# Built once: customers' wrapped keys joined to the ciphertexts asked for (if any).
-_KEYS_AND_VALUES = select(
-    CUSTOMERS.c.id, CUSTOMERS.c.wrapped_key, VALUES.c.field, VALUES.c.ciphertext
-).select_from(
-    CUSTOMERS.outerjoin(
-        VALUES,
-        and_(
-            VALUES.c.customer_id == CUSTOMERS.c.id,
-            VALUES.c.field.in_(bindparam("fields", expanding=True)),
-        ),
-    )
-)
-# Many customers at once (erased ones left out), grouped by customer.
-_FETCH_MANY = _KEYS_AND_VALUES.where(
-    CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)), CUSTOMERS.c.wrapped_key.is_not(None)
-).order_by(CUSTOMERS.c.id)
+FETCH_CHUNK: Final[int] = 5000
+EMPTY_RECORD: Final[bytes] = b"\x01"  # a sealed record without fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,48 +79,35 @@ def resolve_customer(bind: Engine | Connection, reference: str) -> CustomerRef:
 
 @dataclass(frozen=True, slots=True)
 class Sealed:
-    """One customer as stored: who, the wrapped data key (``None`` once erased) and
-    the ciphertexts of the fields asked for -- nothing decrypted yet."""
+    """One customer as stored: who, the wrapped data key (``None`` once erased) and the
+    sealed record of their values -- nothing decrypted yet."""
 
     ref: CustomerRef
     wrapped_key: bytes | None
-    ciphertexts: Mapping[str, bytes]
+    record: bytes
 
 
-_LOADS: dict[tuple[str, int], driver.Statement] = {}
+_SEALED_COLUMNS = (
+    CUSTOMERS.c.id,
+    CUSTOMERS.c.public_id,
+    CUSTOMERS.c.language,
+    CUSTOMERS.c.wrapped_key,
+    CUSTOMERS.c.sealed,
+)
+_LOAD_BY = {
+    column: driver.Statement(
+        select(*_SEALED_COLUMNS).where(CUSTOMERS.c[column] == bindparam("ref"))
+    )
+    for column in ("id", "public_id")
+}
 
 
-def _load_statement(column: str, fields: int) -> driver.Statement:
-    """Customer ``column = :ref`` with the ciphertexts of ``:f0 .. :fN`` (if any)."""
-    found = _LOADS.get((column, fields))
-    if found is None:
-        wanted = VALUES.c.field.in_([bindparam(f"f{i}") for i in range(fields)])
-        found = _LOADS[(column, fields)] = driver.Statement(
-            select(
-                CUSTOMERS.c.id,
-                CUSTOMERS.c.public_id,
-                CUSTOMERS.c.language,
-                CUSTOMERS.c.wrapped_key,
-                VALUES.c.field,
-                VALUES.c.ciphertext,
-            )
-            .select_from(
-                CUSTOMERS.outerjoin(
-                    VALUES,
-                    and_(VALUES.c.customer_id == CUSTOMERS.c.id, wanted if fields else false()),
-                )
-            )
-            .where(CUSTOMERS.c[column] == bindparam("ref"))
-        )
-    return found
-
-
-def _sealed(row: tuple[Any, ...], tokens: dict[str, bytes]) -> Sealed:
-    customer_id, public_id, language, wrapped = row[:4]
+def _sealed(row: Sequence[Any]) -> Sealed:
+    customer_id, public_id, language, wrapped, record = row[:5]
     return Sealed(
         CustomerRef(customer_id, public_id, language),
         None if wrapped is None else bytes(wrapped),
-        tokens,
+        EMPTY_RECORD if record is None else bytes(record),
     )
 
 
@@ -202,6 +169,7 @@ class CustomerService:
                 "updated_at",
                 "wrapped_key",
                 "key_version",
+                "sealed",
             ),
             [
                 (
@@ -213,15 +181,10 @@ class CustomerService:
                     now,
                     r.wrapped_key,
                     r.key_version,
+                    r.sealed,
                 )
                 for r in records
             ],
-        )
-        bulk_insert(
-            session,
-            VALUES,
-            ("customer_id", "field", "ciphertext", "updated_at"),
-            [(r.customer_id, f, c, now) for r in records for f, c in r.values],
         )
         bulk_insert(
             session,
@@ -235,26 +198,18 @@ class CustomerService:
         changes = canonical_values(self.catalog, values, self.phone_regions)
         now = self.clock.now()
         with session_scope(self.engine) as session:
-            data_key = self._data_key(session, customer_id, lock=True)
-            index_sources = self._index_sources()
-            current = self._decrypt(session, customer_id, data_key, index_sources)
+            data_key, sealed = self._data_key(session, customer_id, lock=True)
+            index_sources = sorted(self._index_sources())
+            current = Keyring.open_record(data_key, customer_id, sealed, index_sources)
             merged: dict[str, str | None] = {**current, **changes}
-            sealed = dict(seal_values(self.keyring, data_key, customer_id, changes))
-            for name, value in changes.items():
-                session.execute(
-                    delete(VALUES).where(
-                        VALUES.c.customer_id == customer_id, VALUES.c.field == name
-                    )
+            session.execute(
+                update(CUSTOMERS)
+                .where(CUSTOMERS.c.id == customer_id)
+                .values(
+                    sealed=Keyring.update_record(data_key, customer_id, sealed, changes),
+                    updated_at=now,
                 )
-                if value is not None:
-                    session.execute(
-                        insert(VALUES).values(
-                            customer_id=customer_id,
-                            field=name,
-                            ciphertext=sealed[name],
-                            updated_at=now,
-                        )
-                    )
+            )
             session.execute(delete(INDEXES).where(INDEXES.c.customer_id == customer_id))
             rows = blind_indexes(
                 self.keyring, self.catalog, {k: v for k, v in merged.items() if k in index_sources}
@@ -264,9 +219,6 @@ class CustomerService:
                     insert(INDEXES),
                     [{"customer_id": customer_id, "field": f, "digest": d} for f, d in rows],
                 )
-            session.execute(
-                update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(updated_at=now)
-            )
 
     def destroy_key(self, customer_id: str) -> None:
         """Crypto-shredding: without its data key no value of the customer can be opened."""
@@ -288,8 +240,11 @@ class CustomerService:
             names.update(derived.sources)
         return names
 
-    def _data_key(self, session: Session, customer_id: str, *, lock: bool = False) -> DataKey:
-        query = select(CUSTOMERS.c.wrapped_key, CUSTOMERS.c.erased_at).where(
+    def _data_key(
+        self, session: Session, customer_id: str, *, lock: bool = False
+    ) -> tuple[DataKey, bytes]:
+        """The customer's data key and sealed record (locked for update on PostgreSQL)."""
+        query = select(CUSTOMERS.c.wrapped_key, CUSTOMERS.c.sealed).where(
             CUSTOMERS.c.id == customer_id
         )
         if lock and session.get_bind().dialect.name == "postgresql":
@@ -299,130 +254,87 @@ class CustomerService:
             raise NotFound(N_("No customer with that id."))
         if row.wrapped_key is None:
             raise Conflict(N_("This customer's data has been erased."))
-        return self.keyring.unwrap(customer_id, row.wrapped_key)
+        return self.keyring.unwrap(customer_id, row.wrapped_key), row.sealed or EMPTY_RECORD
 
-    def _decrypt(
-        self, session: Session, customer_id: str, data_key: DataKey, fields: Iterable[str]
-    ) -> dict[str, str | None]:
-        names = list(fields)
-        rows = session.execute(
-            select(VALUES.c.field, VALUES.c.ciphertext).where(
-                VALUES.c.customer_id == customer_id, VALUES.c.field.in_(names)
-            )
-        ).all()
-        found = {f: self.keyring.open(data_key, customer_id, f, c) for f, c in rows}
-        return {name: found.get(name) for name in names}
-
-    def load(self, connection: Connection, reference: str, fields: Sequence[str]) -> Sealed:
-        """A customer (internal or public id) with the ciphertexts of ``fields``, in one
-        driver-level query (the access gate's per-request read; see ``store.driver``)."""
-        for name in fields:
-            self.catalog.require(name)
+    def load(self, connection: Connection, reference: str) -> Sealed:
+        """A customer (internal or public id) with the wrapped key and sealed record, in
+        one driver-level query (the access gate's per-request read; ``store.driver``)."""
         column = "public_id" if reference.startswith("cus_") else "id"
-        params = {f"f{i}": name for i, name in enumerate(fields)}
-        found = _load_statement(column, len(fields)).rows(connection, ref=reference, **params)
+        found = _LOAD_BY[column].rows(connection, ref=reference)
         if not found:
             raise NotFound(N_("No customer with that id."))
-        return _sealed(found[0], {row[4]: bytes(row[5]) for row in found if row[4] is not None})
+        return _sealed(found[0])
 
     def open(self, sealed: Sealed, fields: Sequence[str]) -> dict[str, str | None]:
         """Plaintext of ``fields`` from a loaded customer (library-internal; see module
-        docstring).  Only the fields named are decrypted."""
+        docstring).  Only the fields named are opened."""
+        for name in fields:
+            self.catalog.require(name)
         if sealed.wrapped_key is None:
             raise Conflict(N_("This customer's data has been erased."))
-        customer_id = sealed.ref.id
-        data_key = self.keyring.unwrap(customer_id, sealed.wrapped_key)
-        tokens = sealed.ciphertexts
-        return {
-            name: self.keyring.open(data_key, customer_id, name, tokens[name])
-            if name in tokens
-            else None
-            for name in fields
-        }
+        data_key = self.keyring.unwrap(sealed.ref.id, sealed.wrapped_key)
+        return Keyring.open_record(data_key, sealed.ref.id, sealed.record, fields)
 
     def fetch(self, customer_id: str, fields: Sequence[str]) -> dict[str, str | None]:
-        """Plaintext of the given fields (library-internal; see module docstring)."""
+        """Plaintext of the given fields (library-internal; see module docstring).
+
+        One query: the wrapped key and the sealed record together; only the fields
+        asked for are opened.
+        """
+        for name in fields:
+            self.catalog.require(name)
         with self.engine.connect() as connection:
-            sealed = self.load(connection, customer_id, fields)
+            sealed = self.load(connection, customer_id)
         return self.open(sealed, fields)
 
     def sealed_where(
         self,
         connection: Connection,
         where: ColumnElement[bool],
-        fields: Sequence[str],
         extra: Sequence[ColumnElement[Any]] = (),
         chunk: int = FETCH_CHUNK,
     ) -> Iterator[tuple[Sealed, tuple[Any, ...]]]:
-        """Every customer matching ``where`` (in id order) with the ciphertexts of
-        ``fields`` and the values of the ``extra`` columns, in one streamed query.
+        """Every customer matching ``where``, in id order, with the wrapped key, the
+        sealed record and the values of the ``extra`` columns: one streamed query.
 
-        The access gate's exports use this: the policy's condition and the ciphertexts
-        come from the same statement, nothing is decrypted here.
+        The access gate's exports use this: the policy's condition and the sealed values
+        come from the same statement; nothing is decrypted here.
         """
-        for name in fields:
-            self.catalog.require(name)
-        query = (
-            select(
-                CUSTOMERS.c.id,
-                CUSTOMERS.c.public_id,
-                CUSTOMERS.c.language,
-                CUSTOMERS.c.wrapped_key,
-                VALUES.c.field,
-                VALUES.c.ciphertext,
-                *extra,
-            )
-            .select_from(
-                CUSTOMERS.outerjoin(
-                    VALUES,
-                    and_(VALUES.c.customer_id == CUSTOMERS.c.id, VALUES.c.field.in_(list(fields))),
-                )
-            )
-            .where(where)
-            .order_by(CUSTOMERS.c.id)
-        )
+        query = select(*_SEALED_COLUMNS, *extra).where(where).order_by(CUSTOMERS.c.id)
         result = connection.execution_options(yield_per=chunk).execute(query)
-        current: tuple[Any, ...] | None = None
-        tokens: dict[str, bytes] = {}
         for rows in result.partitions():
             for row in rows:
-                if current is None or row[0] != current[0]:
-                    if current is not None:
-                        yield _sealed(current, tokens), tuple(current[6:])
-                    current, tokens = tuple(row), {}
-                if row[4] is not None:
-                    tokens[row[4]] = bytes(row[5])
-        if current is not None:
-            yield _sealed(current, tokens), tuple(current[6:])
+                yield _sealed(row), tuple(row[5:])
 
     def fetch_many(
         self, customer_ids: Sequence[str], fields: Sequence[str]
     ) -> Iterator[tuple[str, dict[str, str | None]]]:
-        """Plaintext for many customers, only the fields asked for, streamed in chunks.
+        """Plaintext for many customers, only the fields asked for, streamed in chunks
+        and in the order given; erased customers (no key) and unknown ids are skipped.
 
-        One query per chunk brings each customer's wrapped key with its ciphertexts;
-        erased customers (no key) are skipped.
+        One query per chunk reads each customer's wrapped key and sealed record as plain
+        driver tuples; the keyring then unwraps once per customer and opens only the
+        fields asked for.
         """
         for name in fields:
             self.catalog.require(name)
-        keyring = self.keyring
         wanted = list(fields)
+        open_records = self.keyring.open_records
         with self.engine.connect() as connection:
             for start in range(0, len(customer_ids), FETCH_CHUNK):
-                chunk = list(customer_ids[start : start + FETCH_CHUNK])
-                rows = connection.execute(_FETCH_MANY, {"ids": chunk, "fields": wanted}).all()
-                values: dict[str, dict[str, str | None]] = {}
-                key = None
-                current = None
-                for customer_id, wrapped, field, token in rows:
-                    if customer_id != current:
-                        current = customer_id
-                        key = keyring.unwrap(customer_id, wrapped)
-                        values[customer_id] = dict.fromkeys(wanted)
-                    if field is not None:
-                        values[customer_id][field] = keyring.open(key, customer_id, field, token)  # type: ignore[arg-type]
+                chunk = customer_ids[start : start + FETCH_CHUNK]
+                rows = select_by_keys(
+                    connection,
+                    CUSTOMERS,
+                    ("id", "wrapped_key", "sealed"),
+                    "id",
+                    chunk,
+                    where="wrapped_key IS NOT NULL",
+                )
+                records = [(cid, key, sealed or EMPTY_RECORD) for cid, key, sealed in rows]
+                opened = dict(open_records(records, wanted))
                 for customer_id in chunk:
-                    found = values.get(customer_id)
+                    found = opened.get(customer_id)
                     if found is not None:
                         yield customer_id, found
 

@@ -1,6 +1,7 @@
-"""Fast bulk inserts for large imports: psycopg ``COPY`` on PostgreSQL, the driver's
-``executemany`` on SQLite.  SQLAlchemy's per-row type processing is skipped, so values
-must already be in the driver's form: str, int, bytes, aware UTC datetimes.
+"""Fast bulk inserts for large imports (psycopg ``COPY`` on PostgreSQL, the driver's
+``executemany`` on SQLite) and bulk reads by key.  SQLAlchemy's per-row type processing
+is skipped both ways, so values must already be in the driver's form: str, int, bytes,
+aware UTC datetimes; rows come back as the driver's plain tuples.
 """
 
 from __future__ import annotations
@@ -8,13 +9,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
 
+# A bulk insert stamps every row with the same few datetimes: format each once.
+@lru_cache(maxsize=64)
 def _sqlite_value(value: Any) -> Any:
     # Same text form SQLAlchemy's SQLite DateTime uses, so ORM reads see identical values.
     if isinstance(value, datetime):
@@ -61,3 +64,35 @@ def bulk_insert(
         )
     finally:
         cursor.close()
+
+
+def select_by_keys(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    keys: Sequence[str],
+    where: str = "",
+) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM table WHERE key IN keys [AND where]`` as plain driver tuples
+    (no SQLAlchemy rows), in one statement; ``where`` is a fixed SQL condition of ours."""
+    if not keys:
+        return []
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    postgresql = connection.dialect.name == "postgresql"
+    condition = f"{key} = ANY(%s)" if postgresql else f"{key} IN ({_marks(len(keys))})"
+    if where:
+        condition += f" AND {where}"
+    statement = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {condition}"  # noqa: S608 -- names are ours
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement, (list(keys),) if postgresql else keys)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=16)
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -153,3 +153,41 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with write_lock(engine), factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def bulk_load(engine: Engine) -> Iterator[Callable[[], AbstractContextManager[Session]]]:
+    """A long series of write transactions (an import) on one dedicated connection.
+
+    Yields a factory of write transactions, each atomic and committed like
+    ``session_scope``.  On SQLite the WAL is not checkpointed between them but once at
+    the end: a checkpoint copies the WAL into the database and fsyncs both, SQLite runs
+    one every ~4 MB of WAL by default (some twenty in an import of 100,000 customers),
+    and they took ~40% of the import's time on the reference machine.  Commits are not
+    fsynced on their own in WAL mode with synchronous=NORMAL, so the final checkpoint
+    is what makes the whole load durable, as an automatic one would have.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            previous = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            connection.commit()
+
+        @contextmanager
+        def transaction() -> Iterator[Session]:
+            with (
+                write_lock(engine),
+                Session(bind=connection, expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                yield session
+
+        try:
+            yield transaction
+        finally:
+            if sqlite:
+                connection.rollback()  # nothing is pending; leaves no transaction open
+                connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={int(previous)}")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                connection.commit()

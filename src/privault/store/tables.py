@@ -1,5 +1,6 @@
 """The schema.  Plaintext customer data never appears in any column: values are sealed
-(``customer_values.ciphertext``), searchable ones also get a keyed blind index.
+(``customers.sealed``, one AEAD token per field), searchable ones also get a keyed blind
+index.
 
 Migrations in ``store/migrations`` create exactly this metadata; a test compares them.
 """
@@ -80,17 +81,10 @@ class Customer(Base):
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     key_version: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
-class CustomerValue(Base):
-    __tablename__ = "customer_values"
-
-    customer_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
-    field: Mapped[str] = mapped_column(String(64), primary_key=True)
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Every value of the customer, each sealed on its own under the data key and bound to
+    # customer id and field name (a "sealed record", see privault.crypto.keyring).  One
+    # row per customer keeps imports and bulk reads to one row; NULL means no values.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class BlindIndex(Base):
