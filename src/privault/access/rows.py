@@ -101,7 +101,7 @@ def _labels(plan: RowPlan) -> list[Label[bool]]:
 
 def records(vault: Vault, plan: RowPlan, connection: Connection) -> Iterator[Record]:
     """The rows, in customer id order, in this process: one streamed query brings each
-    customer's condition flags with the wrapped key and ciphertexts."""
+    customer's condition flags with the wrapped key and sealed record."""
     rows = _Rows(vault, plan)
     found = vault.customers.sealed_where(connection, plan.where(), _labels(plan), FETCH_CHUNK)
     for sealed, passes in found:
