@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import phonenumbers
 import pytest
 from hypothesis import given, settings
@@ -153,3 +156,12 @@ def test_fast_phone_path_never_accepts_what_phonenumbers_rejects(
     fast = _fast_international(text)
     assert fast is None or fast == _library_e164(text)
     assert e164(text, ()) == _library_e164(text)
+
+
+@given(text=st.text(max_size=60) | st.from_regex(r"[ -~]{0,40}", fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_match_key_ascii_shortcut_is_nfkc_casefold(text: str) -> None:
+    """ASCII text skips NFKC and casefold (identity and lower()); the result is the same."""
+    expected = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    assert match_key("email", text) == match_key("name", text) == expected
+    assert match_key("text", text) == expected

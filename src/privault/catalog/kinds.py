@@ -40,6 +40,7 @@ DEFAULT_PHONE_REGIONS: Final[tuple[str, ...]] = ("CZ", "PK", "GB", "US", "DE")
 MAX_VALUE_LENGTH: Final[int] = 1000
 
 _SPACES = re.compile(r"\s+")
+_ASCII_DIGIT = re.compile("[0-9]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _CUSTOMER_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{2,39}$")
 _NATIONAL_ID = re.compile(r"^[A-Z0-9]{4,20}$")
@@ -69,6 +70,7 @@ _FAST_EMAIL = re.compile(
     r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
+_RESERVED_LABEL = re.compile(r"(?:^|\.)[^.]{2}--")  # a label whose 3rd-4th characters are "--"
 _SPECIAL_USE_TLDS: Final[frozenset[str]] = frozenset(
     {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "alt", "home", "lan"}
 )
@@ -79,9 +81,10 @@ def canonical_email(raw: str) -> str:
     fast = _FAST_EMAIL.match(text)
     if fast and len(text) <= 254 and len(fast["local"]) <= 64:
         domain = fast["domain"].lower()
-        labels = domain.split(".")
         # Labels with "--" in positions 3-4 are reserved (IDNA); let the library decide.
-        if labels[-1] not in _SPECIAL_USE_TLDS and all(label[2:4] != "--" for label in labels):
+        if domain.rpartition(".")[2] not in _SPECIAL_USE_TLDS and not _RESERVED_LABEL.search(
+            domain
+        ):
             return f"{fast['local']}@{domain}"
     try:
         result = validate_email(text, check_deliverability=False)
@@ -289,7 +292,8 @@ def canonical_date(raw: str) -> str:
 
 def canonical_name(raw: str) -> str:
     text = _clean_text(raw)
-    if any(ch.isdigit() for ch in text):
+    # str.isdigit is Unicode-wide; on ASCII text it means exactly [0-9].
+    if _ASCII_DIGIT.search(text) if text.isascii() else any(ch.isdigit() for ch in text):
         raise InvalidInput(N_("A name must not contain digits."))
     return text
 
@@ -318,7 +322,13 @@ def canonical_country(raw: str) -> str:
 def match_key(kind: KindName, canonical: str) -> str:
     """The normalised form hashed by blind indexes and by the scanner's exact match."""
     if kind in ("email", "name", "text"):
-        return _SPACES.sub(" ", unicodedata.normalize("NFKC", canonical).casefold()).strip()
+        # ASCII is its own NFKC form, and its case folding is lower-casing.
+        folded = (
+            canonical.lower()
+            if canonical.isascii()
+            else unicodedata.normalize("NFKC", canonical).casefold()
+        )
+        return _SPACES.sub(" ", folded).strip()
     return canonical
 
 

@@ -53,6 +53,7 @@ _RECORD_VERSION: Final[bytes] = bytes([FORMAT_VERSION])
 _MAX_NAME_BYTES: Final[int] = 0xFF
 _MAX_TOKEN_BYTES: Final[int] = 0xFFFF
 _SHA256_BLOCK: Final[int] = 64
+_KEY_BYTES: Final[int] = 32  # AES-256
 
 
 class DataKey:
@@ -166,21 +167,15 @@ class Keyring:
     def new_record(self, customer_id: str, values: Mapping[str, str]) -> tuple[bytes, bytes]:
         """A fresh data key for a new customer and every value sealed under it: the
         wrapped key and the sealed record, the two things the store keeps."""
-        raw = AESGCM.generate_key(bit_length=256)
-        aead = AESGCM(raw)
-        # One draw from the OS for every nonce of the record: the same CSPRNG bytes as
-        # separate calls, without a system call per field.
-        nonces = os.urandom(NONCE_BYTES * (len(values) + 1))
+        # One draw from the OS for the key and every nonce: the same CSPRNG bytes as
+        # separate calls (AESGCM.generate_key is os.urandom), one system call.
+        random = os.urandom(_KEY_BYTES + NONCE_BYTES * (len(values) + 1))
+        raw, nonce = random[:_KEY_BYTES], random[_KEY_BYTES : _KEY_BYTES + NONCE_BYTES]
         header = _WRAP_HEADER.pack(FORMAT_VERSION, self._active, 1)
-        nonce = nonces[:NONCE_BYTES]
-        wrapped = (
-            header
-            + nonce
-            + self._masters[self._active].encrypt(
-                nonce, raw, _DEK_AAD + header + customer_id.encode()
-            )
-        )
-        return wrapped, _pack(_seal_all(aead, 1, customer_id, values, nonces[NONCE_BYTES:]))
+        aad = _DEK_AAD + header + customer_id.encode()
+        wrapped = header + nonce + self._masters[self._active].encrypt(nonce, raw, aad)
+        nonces = random[_KEY_BYTES + NONCE_BYTES :]
+        return wrapped, _pack(_seal_all(AESGCM(raw), 1, customer_id, values, nonces))
 
     @staticmethod
     def seal_record(key: DataKey, customer_id: str, values: Mapping[str, str]) -> bytes:
@@ -254,7 +249,7 @@ class Keyring:
         # HMAC-SHA256 from the key's precomputed inner and outer states (RFC 2104), the
         # same digest as hmac.digest at half the cost: the key is not re-hashed per call.
         inner = self._blind_inner.copy()
-        inner.update(namespace.encode() + b"\x00" + match_key.encode("utf-8"))
+        inner.update(b"%s\x00%s" % (namespace.encode(), match_key.encode("utf-8")))
         outer = self._blind_outer.copy()
         outer.update(inner.digest())
         return outer.digest()[:BLIND_INDEX_BYTES]
@@ -321,8 +316,10 @@ def _seal_all(
     header = _FIELD_HEADER.pack(FORMAT_VERSION, generation)
     prefix = _FIELD_AAD + header + customer_id.encode() + b"\x00"
     entries = []
-    for index, (name, value) in enumerate(values.items()):
-        nonce = nonces[index * NONCE_BYTES : (index + 1) * NONCE_BYTES]
+    start = 0
+    for name, value in values.items():
+        nonce = nonces[start : start + NONCE_BYTES]
+        start += NONCE_BYTES
         encoded = name.encode()
         sealed = aead.encrypt(nonce, value.encode("utf-8"), prefix + encoded)
         entries.append((encoded, header + nonce + sealed))
@@ -335,7 +332,7 @@ def _pack(entries: Iterable[tuple[bytes, bytes]]) -> bytes:
         if len(name) > _MAX_NAME_BYTES or len(token) > _MAX_TOKEN_BYTES:
             # Unreachable through validation (names <= 64, values <= 1,000 characters).
             raise ValueError("field name or value too long for a sealed record")
-        parts += (bytes((len(name),)), name, len(token).to_bytes(2, "big"), token)
+        parts.append(b"%c%s%s%s" % (len(name), name, len(token).to_bytes(2, "big"), token))
     return b"".join(parts)
 
 

@@ -6,7 +6,7 @@ one path and a row is either wholly valid or not written at all.
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,7 +65,7 @@ def new_customer_ids() -> tuple[str, str]:
     public id is random throughout.
     """
     millis = time.time_ns() // 1_000_000
-    random = secrets.token_bytes(18)
+    random = os.urandom(18)  # what secrets.token_bytes draws, without its wrapper
     return f"{millis:012x}{random[:10].hex()}", "cus_" + random[10:].hex()
 
 
@@ -127,17 +127,17 @@ def prepare_new(
     if language and language.strip().lower() not in LANGUAGES:
         raise RecordRejected([FieldProblem("language", "expected one of en, cs, ur")])
     values = canonical_values(catalog, raw, phone_regions)
-    if not any(v is not None for v in values.values()):
+    present = {name: value for name, value in values.items() if value is not None}
+    if not present:
         raise RecordRejected([FieldProblem("*", "the record has no values")])
     customer_id, public_id = new_customer_ids()
-    present = {name: value for name, value in values.items() if value is not None}
     wrapped, sealed = keyring.new_record(customer_id, present)
     return PreparedRecord(
-        customer_id=customer_id,
-        public_id=public_id,
-        language=parse_language(language),
-        wrapped_key=wrapped,
-        key_version=keyring.active_version,
-        sealed=sealed,
-        indexes=blind_indexes(keyring, catalog, values),
+        customer_id,
+        public_id,
+        parse_language(language),
+        wrapped,
+        keyring.active_version,
+        sealed,
+        blind_indexes(keyring, catalog, values),
     )
