@@ -1,7 +1,7 @@
 """sealed records: a customer's sealed values move into one column of ``customers``
 
 Revision ID: 0006_sealed_records
-Revises: 0004_incidents
+Revises: 0005_consent_selection
 Create Date: 2026-11-22
 
 ``customer_values`` held one row per sealed field; ``customers.sealed`` now holds them
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_sealed_records"
-down_revision = "0004_incidents"
+down_revision = "0005_consent_selection"
 branch_labels = None
 depends_on = None
 
