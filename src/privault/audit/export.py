@@ -43,17 +43,19 @@ from __future__ import annotations
 
 import binascii
 import json
-import re
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from sqlalchemy import Connection
 
+from privault.audit.blocks import HEAD, LINE, parse_lines, read_lines
 from privault.audit.canonical import canonical_json, format_time, parse_time
 from privault.audit.chain import Checkpoint, read_checkpoints, read_head
+from privault.audit.parallel import Blocks, Parallel, Workers, join_answer, signed_pairs
 from privault.audit.stream import stream_rows
 from privault.audit.verify import ChainVerifier, VerifyReport
 from privault.errors import N_, InvalidInput
@@ -62,20 +64,12 @@ FORMAT: Final[str] = "privault-audit-export"
 ENTRIES_FILE: Final[str] = "entries.jsonl"
 CHECKPOINTS_FILE: Final[str] = "checkpoints.jsonl"
 MANIFEST_FILE: Final[str] = "manifest.json"
-CHUNK_BYTES: Final[int] = 8 << 20
 HOW_TO_VERIFY: Final[str] = (
     "body = RFC 8785 canonical JSON of 'entry'; hash(n) = SHA-256(hash(n-1) || body(n)), "
     "hash(0) = 32 zero bytes; checkpoints: Ed25519 over canonical JSON of "
     "{at, hash, seq, type: 'privault.audit.checkpoint', v: 1}"
 )
 
-_HEAD = b'{"entry":'
-# One entries.jsonl line.  The body cannot contain a newline or '"seq":<n>}', so the
-# greedy body stops exactly at the line's own tail.
-_LINE = re.compile(
-    rb'^\{"entry":(.*),"hash":"([0-9a-f]{64})","prev":"([0-9a-f]{64})","seq":([0-9]{1,19})\}\r?\n',
-    re.MULTILINE,
-)
 _TAIL_HASH = b',"hash":"'
 _TAIL_PREV = b'","prev":"'
 _TAIL_SEQ = b'","seq":'
@@ -116,7 +110,7 @@ def export_snapshot(
             lines = []
             for seq, digest, body, prev_hash in zip(*columns, strict=True):
                 lines.append(b"".join((
-                    _HEAD, body, _TAIL_HASH, bytes(digest).hex().encode(),
+                    HEAD, body, _TAIL_HASH, bytes(digest).hex().encode(),
                     _TAIL_PREV, bytes(prev_hash).hex().encode(), _TAIL_SEQ, b"%d}\n" % seq,
                 )))
                 last, prev = seq, bytes(digest)
@@ -157,7 +151,12 @@ def _load_checkpoint(text: str) -> Checkpoint:
     )
 
 
-def verify_export(directory: Path, trusted_keys: Collection[bytes] | None = None) -> VerifyReport:
+def verify_export(
+    directory: Path,
+    trusted_keys: Collection[bytes] | None = None,
+    *,
+    parallel: Parallel | None = None,
+) -> VerifyReport:
     """Verify an export directory; ``trusted_keys`` pins the checkpoint signing keys."""
     manifest_path = directory / MANIFEST_FILE
     try:
@@ -187,18 +186,60 @@ def verify_export(directory: Path, trusted_keys: Collection[bytes] | None = None
         verifier.fail_malformed(0)
         return verifier.finish()
     with entries_path.open("rb") as source:
-        number = 0
-        while lines := source.readlines(CHUNK_BYTES):
-            block = b"".join(lines)
-            found = _LINE.findall(block if block.endswith(b"\n") else block + b"\n")
-            if len(found) != len(lines):  # some line is not one of ours: which?
-                good = next(i for i, line in enumerate(lines) if not _LINE.fullmatch(
-                    line if line.endswith(b"\n") else line + b"\n"))
-                before_ok = not good or verifier.feed_columns(*_columns(found[:good]))
-                if before_ok:
-                    verifier.fail_malformed(number + good + 1)
-                return verifier.finish()
-            if not verifier.feed_columns(*_columns(found)):
-                return verifier.finish()
-            number += len(lines)
+        _verify_lines(source, str(entries_path), verifier, parallel or Parallel.export_bytes())
     return verifier.finish(head)
+
+
+def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel: Parallel
+                  ) -> None:
+    """Blocks of bytes, each holding the lines that start in it; the front ones here,
+    the back ones by workers if the file is large (see ``privault.audit.parallel``)."""
+    size = os.fstat(source.fileno()).st_size
+    step = parallel.block
+
+    def span(index: int) -> tuple[int, int]:
+        return index * step, min((index + 1) * step, size)
+
+    blocks = Blocks(-(-size // step))
+    workers: Workers | None = None
+    if parallel.workers > 0 and size >= parallel.minimum and blocks.count > 1:
+        task = {"source": "export", "target": path,
+                "signed": signed_pairs(verifier.signed.pairs())}
+        workers = Workers(parallel.workers, task, blocks, span)
+    try:
+        number = 0  # lines before the block
+        for index in iter(blocks.take_front, None):
+            lines, _ = read_lines(source, *span(index))
+            if not _take_lines(verifier, lines, number):
+                return
+            number += len(lines)
+        answers = workers.finish() if workers is not None else {}
+        for index in range(blocks.back, blocks.count):
+            answer = answers.get(index)
+            if answer is not None and join_answer(verifier, answer):
+                number += answer["count"]
+                continue
+            lines, _ = read_lines(source, *span(index))
+            if not _take_lines(verifier, lines, number):
+                return
+            number += len(lines)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _take_lines(verifier: ChainVerifier, lines: list[bytes], number: int) -> bool:
+    """Lines ``number + 1...`` of entries.jsonl (without newlines); False at a problem."""
+    if not lines:
+        return True
+    parsed = parse_lines(lines, verifier.expected, verifier.prev.hex().encode())
+    if parsed is not None and verifier.try_block(verifier.expected, *parsed):
+        return True
+    # Not clean, or not laid out exactly as export writes it: line by line.
+    found = LINE.findall(b"\n".join(lines) + b"\n")
+    if len(found) != len(lines):  # some line is not one of ours: which?
+        bad = next(i for i, line in enumerate(lines) if not LINE.fullmatch(line + b"\n"))
+        if not bad or verifier.feed_columns(*_columns(found[:bad])):
+            verifier.fail_malformed(number + bad + 1)
+        return False
+    return verifier.feed_columns(*_columns(found))

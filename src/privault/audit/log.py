@@ -7,7 +7,7 @@ Callers inside a transaction (the access gate) use ``log.append(session, entry)`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -19,7 +19,8 @@ from privault.audit.chain import ChainedEntry, Checkpoint, Executor, Signer
 from privault.audit.entry import AuditEntry
 from privault.audit.export import ExportReport, export_snapshot
 from privault.audit.group import GroupCommitter
-from privault.audit.stream import prefetched, stream_rows
+from privault.audit.parallel import Blocks, Parallel, Workers, join_answer, signed_pairs
+from privault.audit.stream import BlockReader, prefetched
 from privault.audit.verify import ChainVerifier, VerifyReport
 from privault.clock import Clock
 from privault.errors import N_, AuditUnavailable, StoreError
@@ -43,27 +44,85 @@ class VaultLike(Protocol):
 
 
 def verify_database(
-    engine: Engine, trusted_keys: Collection[bytes] | None = None
+    engine: Engine,
+    trusted_keys: Collection[bytes] | None = None,
+    *,
+    parallel: Parallel | None = None,
 ) -> VerifyReport:
-    """Verify the whole chain in one consistent snapshot, streaming the rows."""
+    """Verify the whole chain in one consistent snapshot, streaming the rows; a large
+    trail in several processes (``privault.audit.parallel``)."""
     try:
         connection = chain.snapshot(engine)
         try:
             head = chain.read_head(connection)
             verifier = ChainVerifier(chain.read_checkpoints(connection), trusted_keys)
-            chunks = prefetched(stream_rows(connection))
-            try:
-                for columns in chunks:
-                    if not verifier.feed_columns(*columns):
-                        break
-            finally:
-                chunks.close()
+            _verify_rows(BlockReader(connection), verifier, parallel or Parallel.rows())
         finally:
             connection.close()
     except SQLAlchemyError as exc:
         raise StoreError(N_STORE) from exc
     # An empty trail may have no head row yet; that equals the genesis head.
     return verifier.finish(head if head is not None else (0, bytes(32)))
+
+
+def _verify_rows(reader: BlockReader, verifier: ChainVerifier, parallel: Parallel) -> None:
+    bounds = reader.bounds()
+    if bounds is None:
+        return
+    start, last = min(bounds[0], 1) - 1, bounds[1]  # entries below 1 show in block 0
+    size = parallel.block
+
+    def span(index: int) -> tuple[int, int]:
+        lo = start + index * size
+        return lo, min(lo + size, last)
+
+    blocks = Blocks(-(-(last - start) // size))
+    workers: Workers | None = None
+    if parallel.workers > 0 and last - start >= parallel.minimum and blocks.count > 1:
+        task = reader.worker_task()
+        if task is not None:
+            task["signed"] = signed_pairs(verifier.signed.pairs())
+            workers = Workers(parallel.workers, task, blocks, span)
+    try:
+        if not _verify_front(reader, verifier, blocks, span):
+            return
+        answers = workers.finish() if workers is not None else {}
+        for index in range(blocks.back, blocks.count):
+            answer = answers.get(index)
+            if answer is not None and join_answer(verifier, answer):
+                continue
+            if not verifier.feed_columns(*reader.columns(*span(index))):
+                return
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _verify_front(reader: BlockReader, verifier: ChainVerifier, blocks: Blocks,
+                  span: Callable[[int], tuple[int, int]]) -> bool:
+    """Verify blocks from the front until they meet the workers'; False at a problem."""
+    index = 0
+    while True:
+        chunks = prefetched(_front_blocks(reader, blocks, span, index), depth=2)
+        try:
+            for index, (hashes, bodies) in chunks:
+                lo, hi = span(index)
+                if len(hashes) != hi - lo or not verifier.try_block(lo + 1, hashes, bodies):
+                    break  # not clean: see below, without the prefetching thread
+            else:
+                return True
+        finally:
+            chunks.close()
+        if not verifier.feed_columns(*reader.columns(*span(index))):
+            return False
+        index += 1
+
+
+def _front_blocks(reader: BlockReader, blocks: Blocks, span: Callable[[int], tuple[int, int]],
+                  index: int) -> Iterator[tuple[int, tuple[list[bytes], list[bytes]]]]:
+    while index < blocks.front or blocks.take_front() is not None:
+        yield index, reader.block(*span(index))
+        index += 1
 
 
 class AuditLog:

@@ -24,14 +24,13 @@ caught against a copy kept elsewhere (an earlier export, a published checkpoint)
 
 from __future__ import annotations
 
-import operator
-from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from hashlib import sha256
 from typing import Any, Final
 
+from privault.audit.blocks import Signed, chain_ok
 from privault.audit.canonical import GENESIS
 from privault.audit.chain import Checkpoint
 from privault.crypto.keyring import verify_signature
@@ -122,11 +121,14 @@ class VerifyReport:
 
 
 PrevLookup = Callable[[int], bytes | None]
-_digest = operator.methodcaller("digest")
 
 
 class ChainVerifier:
-    """Feed rows in sequence order with ``feed``; then ``finish``."""
+    """Feed rows in sequence order with ``feed``; then ``finish``.
+
+    Blocks checked elsewhere (``privault.audit.blocks``) are taken whole with
+    ``try_block`` and ``join``; checkpoint signatures are checked when their entry is
+    reached, so a worker's blocks cost this process nothing but their signatures."""
 
     def __init__(self, checkpoints: Sequence[Checkpoint],
                  trusted_keys: Collection[bytes] | None = None) -> None:
@@ -137,27 +139,43 @@ class ChainVerifier:
         self.checkpoints = len(checkpoints)
         self.keys = tuple(sorted({c.public_key.hex() for c in checkpoints}))
         self.last_checkpoint = max((c.seq for c in checkpoints), default=None)
-        # seq -> (signed hash, problem with that checkpoint's signature or key, if any)
-        self._signed: dict[int, list[tuple[bytes, Reason | None]]] = {}
+        self.signed = Signed((c.seq, c.hash) for c in checkpoints)
+        self._trusted = trusted_keys
+        self._at: dict[int, list[Checkpoint]] = {}
         for c in checkpoints:
-            reason: Reason | None = None
-            if trusted_keys is not None and c.public_key not in trusted_keys:
-                reason = Reason.UNTRUSTED_CHECKPOINT_KEY
-            elif not verify_signature(c.public_key, c.message(), c.signature):
-                reason = Reason.BAD_CHECKPOINT_SIGNATURE
-            self._signed.setdefault(c.seq, []).append((c.hash, reason))
-        self._signed_seqs = sorted(self._signed)
+            self._at.setdefault(c.seq, []).append(c)
+        self._reasons: dict[int, list[Reason | None]] = {}
         self._check_checkpoint(0, GENESIS)
 
     def _fail(self, seq: int, reason: Reason, **params: int) -> bool:
         self.problem = Problem(seq, reason, params)
         return False
 
+    def _reasons_at(self, seq: int) -> list[Reason | None]:
+        """Per checkpoint at ``seq``, in order: what is wrong with its signature or key."""
+        reasons = self._reasons.get(seq)
+        if reasons is None:
+            reasons = self._reasons[seq] = [self._reason(c) for c in self._at.get(seq, ())]
+        return reasons
+
+    def _reason(self, checkpoint: Checkpoint) -> Reason | None:
+        if self._trusted is not None and checkpoint.public_key not in self._trusted:
+            return Reason.UNTRUSTED_CHECKPOINT_KEY
+        if not verify_signature(checkpoint.public_key, checkpoint.message(),
+                                checkpoint.signature):
+            return Reason.BAD_CHECKPOINT_SIGNATURE
+        return None
+
+    def _signatures_ok(self, first: int, stop: int) -> bool:
+        return all(r is None for seq in self.signed.within(first, stop)
+                   for r in self._reasons_at(seq))
+
     def _check_checkpoint(self, seq: int, digest: bytes) -> bool:
-        for signed, reason in self._signed.get(seq, ()):
+        for checkpoint, reason in zip(self._at.get(seq, ()), self._reasons_at(seq),
+                                      strict=True):
             if reason is not None:
                 return self._fail(seq, reason)
-            if signed != digest:
+            if checkpoint.hash != digest:
                 return self._fail(seq, Reason.CHECKPOINT_MISMATCH)
         return True
 
@@ -173,7 +191,7 @@ class ChainVerifier:
         stored previous hash, asked only to explain a mismatch.  False at a problem."""
         if self.problem is not None:
             return False
-        signed = self._signed
+        at = self._at
         expected, prev = self.expected, self.prev
         try:
             for seq, digest, body in rows:
@@ -183,7 +201,7 @@ class ChainVerifier:
                     return self._fail(seq, Reason.OUT_OF_ORDER)
                 if sha256(prev + body).digest() != digest:
                     return self._diagnose(seq, digest, body, prev_of)
-                if seq in signed and not self._check_checkpoint(seq, digest):
+                if seq in at and not self._check_checkpoint(seq, digest):
                     return False
                 prev = digest
                 expected += 1
@@ -192,42 +210,47 @@ class ChainVerifier:
             self.expected, self.prev = expected, prev
         return True
 
+    def try_block(self, first: int, hashes: list[bytes], bodies: Sequence[bytes]) -> bool:
+        """Take entries ``first, first + 1, ...`` whole if they are clean (see
+        ``privault.audit.blocks``); otherwise change nothing and return False, so that
+        the caller feeds them entry by entry."""
+        stop = first + len(hashes)
+        if (self.problem is not None or first != self.expected
+                or not chain_ok(self.prev, hashes, bodies)
+                or not self.signed.ok(first, hashes) or not self._signatures_ok(first, stop)):
+            return False
+        if hashes:
+            self.count += len(hashes)
+            self.expected, self.prev = stop, hashes[-1]
+        return True
+
+    def join(self, start: tuple[int, bytes], end: tuple[int, bytes], count: int) -> bool:
+        """Take a block a worker found clean: it started from ``start`` (next sequence
+        number, previous hash) and ended at ``end``.  False (nothing changed) unless that
+        is where this chain stands and the block's checkpoints are validly signed."""
+        if (self.problem is not None or (self.expected, self.prev) != start
+                or end[0] - start[0] != count or not self._signatures_ok(start[0], end[0])):
+            return False
+        self.count += count
+        self.expected, self.prev = end
+        return True
+
     def feed_columns(
         self,
         seqs: Sequence[int],
-        hashes: Sequence[bytes],
+        hashes: list[bytes],
         bodies: Sequence[bytes],
         prevs: Sequence[bytes],
     ) -> bool:
-        """A chunk as columns, each row carrying its stored previous hash.
-
-        Checks the same thing as ``feed`` -- every ``SHA-256(prev_i || body_i) ==
-        hash_i``, ``prev_0`` is the running head, ``prev_i == hash_(i-1)``, sequence
-        numbers continue -- but with C-level ``map`` and tuple comparisons instead of a
-        Python loop per row.  A chunk that fails is re-run through ``feed`` to name the
-        first bad entry and its reason."""
+        """A chunk as columns, each row carrying its stored previous hash: taken whole if
+        clean, otherwise fed entry by entry to name the first bad one.  False at a
+        problem."""
         if self.problem is not None:
             return False
-        count = len(seqs)
-        if count == 0:
-            return True
         first = self.expected
-        digests = list(map(_digest, map(sha256, map(operator.add, prevs, bodies))))
-        if (
-            seqs[0] == first and seqs[-1] == first + count - 1
-            and list(seqs) == list(range(first, first + count))
-            and prevs[0] == self.prev and list(prevs[1:]) == list(hashes[:-1])
-            and digests == list(hashes)
+        if list(seqs) == list(range(first, first + len(seqs))) and self.try_block(
+            first, hashes, bodies
         ):
-            for seq in self._signed_seqs[
-                bisect_left(self._signed_seqs, first) : bisect_left(
-                    self._signed_seqs, first + count)
-            ]:
-                if not self._check_checkpoint(seq, hashes[seq - first]):
-                    return False
-            self.count += count
-            self.expected = first + count
-            self.prev = hashes[-1]
             return True
         stored = dict(zip(seqs, prevs, strict=True))
         return self.feed(zip(seqs, hashes, bodies, strict=True), stored.get)
@@ -240,9 +263,9 @@ class ChainVerifier:
         """Checks that need the whole chain: truncation after a checkpoint, the head row."""
         last = self.expected - 1
         if self.problem is None:
-            beyond = sorted(s for s in self._signed if s > last)
+            beyond = [s for s in self.signed.seqs if s > last]
             for seq in beyond:
-                reasons = [r for _, r in self._signed[seq] if r is not None]
+                reasons = [r for r in self._reasons_at(seq) if r is not None]
                 if reasons:
                     self._fail(seq, reasons[0])
                     break
