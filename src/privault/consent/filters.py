@@ -304,17 +304,17 @@ def selection_columns(
     recipient, from ``{purpose: (status, expires_at)}``.
 
     ``below`` lists the purposes decided under each one (sorted, a space at each end, or
-    ``""``); ``below_expiry`` is the earliest expiry among the grants listed there.
+    ``""``; purpose keys hold no spaces); ``below_expiry`` is the earliest expiry among
+    the grants listed there.
     """
     derived: dict[str, tuple[str, datetime | None]] = {}
     for purpose in decisions:
         under = sorted(p for p in decisions if p != purpose and covers(purpose, p))
-        expiries = [
-            expires
-            for p in under
-            for status, expires in (decisions[p],)
-            if status == "grant" and expires is not None
-        ]
+        expiries: list[datetime] = []
+        for key in under:
+            status, expires = decisions[key]
+            if status == "grant" and expires is not None:
+                expiries.append(expires)
         derived[purpose] = (
             f" {' '.join(under)} " if under else "",
             min(expiries) if expiries else None,
