@@ -84,8 +84,8 @@ class ConsentState(Base):
 
     __tablename__ = "consent_states"
     __table_args__ = (
-        # The selection index: purpose -> granted customers, unscreened with nothing
-        # below first, covering every column the filters read.
+        # The selection index: purpose -> live grants, in ranges by screened and by what
+        # lies below (see ``filters._branches``), covering every column they read.
         Index(
             "ix_consent_states_selection",
             "purpose",
