@@ -332,7 +332,7 @@ class CustomerService:
                     where="wrapped_key IS NOT NULL",
                 )
                 records = [(cid, key, sealed or EMPTY_RECORD) for cid, key, sealed in rows]
-                opened = dict(open_records(records, wanted))
+                opened = open_records(records, wanted)
                 for customer_id in chunk:
                     found = opened.get(customer_id)
                     if found is not None:
