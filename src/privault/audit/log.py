@@ -56,7 +56,8 @@ def verify_database(
         try:
             head = chain.read_head(connection)
             verifier = ChainVerifier(chain.read_checkpoints(connection), trusted_keys)
-            _verify_rows(BlockReader(connection), verifier, parallel or Parallel.rows())
+            reader = BlockReader(connection)
+            _verify_rows(reader, verifier, parallel or Parallel.rows(reader.postgresql))
         finally:
             connection.close()
     except SQLAlchemyError as exc:
