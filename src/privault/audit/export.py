@@ -217,6 +217,8 @@ def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel
             lines, _ = read_lines(source, *span(index))
             if not _take_lines(verifier, lines, number):
                 return
+            if workers is not None:
+                verifier.check_from_the_end(number + 1, number + len(lines) + 1)
             number += len(lines)
         answers = workers.finish() if workers is not None else {}
         for index in range(blocks.back, blocks.count):
