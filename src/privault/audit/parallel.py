@@ -56,8 +56,8 @@ class Parallel:
 
     @classmethod
     def export_bytes(cls) -> Parallel:
-        """Blocks of 4 MiB (about 7,000 entries); from about 200,000 entries."""
-        return cls(min(_cpus() - 1, MAX_WORKERS), 4 << 20, 128 << 20)
+        """Blocks of 4 MiB (about 7,000 entries); from about 100,000 entries."""
+        return cls(min(_cpus() - 1, MAX_WORKERS), 4 << 20, 64 << 20)
 
     @classmethod
     def off(cls) -> Parallel:
