@@ -30,6 +30,7 @@ from privault.audit.export import ENTRIES_FILE
 from privault.audit.models import CHECKPOINTS, ENTRIES, HEAD
 from privault.audit.parallel import Parallel
 from privault.audit.verify import ChainVerifier
+from privault.runtime import Vault
 from tests.audit.conftest import make_entry
 
 SEQUENTIAL = Parallel.off()
@@ -307,3 +308,33 @@ def test_blocks_of_bytes_hold_each_line_once(lines: list[bytes], final_newline: 
     if not expected[-1]:
         expected.pop()
     assert found == expected
+
+
+def test_verify_and_export_stream_in_blocks(
+    vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory follows the block size, not the length of the trail."""
+    import tracemalloc
+
+    log = AuditLog(vault, checkpoint_every=1000)
+    total = 30_000
+    for start in range(0, total, 5_000):
+        log.record_many(make_entry(i) for i in range(start, start + 5_000))
+    keys = {log.signer.public_signing_key()}
+    size = sum(len(make_entry(i).body(i + 1)) for i in range(0, total, 100)) * 100
+    small = Parallel(workers=0, block=500, minimum=0)
+    monkeypatch.setattr(export_module, "EXPORT_BLOCK", 500)
+    tracemalloc.start()
+    try:
+        for run in (
+            lambda: verify_database(log.engine, keys, parallel=small),
+            lambda: log.export(tmp_path / "export"),
+            lambda: verify_export(tmp_path / "export", keys,
+                                  parallel=Parallel(workers=0, block=256 << 10, minimum=0)),
+        ):
+            tracemalloc.reset_peak()
+            baseline = tracemalloc.get_traced_memory()[0]
+            run()
+            assert tracemalloc.get_traced_memory()[1] - baseline < size / 4
+    finally:
+        tracemalloc.stop()

@@ -56,7 +56,7 @@ from privault.audit.blocks import HEAD, LINE, parse_lines, read_lines
 from privault.audit.canonical import canonical_json, format_time, parse_time
 from privault.audit.chain import Checkpoint, read_checkpoints, read_head
 from privault.audit.parallel import Blocks, Parallel, Workers, join_answer, signed_pairs
-from privault.audit.stream import stream_rows
+from privault.audit.stream import BlockReader
 from privault.audit.verify import ChainVerifier, VerifyReport
 from privault.errors import N_, InvalidInput
 
@@ -64,6 +64,7 @@ FORMAT: Final[str] = "privault-audit-export"
 ENTRIES_FILE: Final[str] = "entries.jsonl"
 CHECKPOINTS_FILE: Final[str] = "checkpoints.jsonl"
 MANIFEST_FILE: Final[str] = "manifest.json"
+EXPORT_BLOCK: Final[int] = 16_384  # entries
 HOW_TO_VERIFY: Final[str] = (
     "body = RFC 8785 canonical JSON of 'entry'; hash(n) = SHA-256(hash(n-1) || body(n)), "
     "hash(0) = 32 zero bytes; checkpoints: Ed25519 over canonical JSON of "
@@ -105,17 +106,21 @@ def export_snapshot(
     head = read_head(connection)
     checkpoints = read_checkpoints(connection)
     count, last, prev = 0, 0, bytes(32)
+    reader = BlockReader(connection)
+    bounds = reader.bounds()
     with (directory / ENTRIES_FILE).open("wb") as out:
-        for columns in stream_rows(connection):
-            lines = []
-            for seq, digest, body, prev_hash in zip(*columns, strict=True):
-                lines.append(b"".join((
-                    HEAD, body, _TAIL_HASH, bytes(digest).hex().encode(),
-                    _TAIL_PREV, bytes(prev_hash).hex().encode(), _TAIL_SEQ, b"%d}\n" % seq,
-                )))
-                last, prev = seq, bytes(digest)
-            count += len(lines)
-            out.writelines(lines)
+        lo, stop = (min(bounds[0], 1) - 1, bounds[1]) if bounds is not None else (0, 0)
+        while lo < stop:  # a block of sequence numbers at a time: memory stays flat
+            hi = min(lo + EXPORT_BLOCK, stop)
+            seqs, hashes, bodies, prevs = reader.columns(lo, hi)
+            out.writelines([
+                b"".join((HEAD, body, _TAIL_HASH, digest.hex().encode(), _TAIL_PREV,
+                          prev_hash.hex().encode(), _TAIL_SEQ, b"%d}\n" % seq))
+                for seq, digest, body, prev_hash in zip(seqs, hashes, bodies, prevs, strict=True)
+            ])
+            if seqs:
+                count, last, prev = count + len(seqs), seqs[-1], hashes[-1]
+            lo = hi
     with (directory / CHECKPOINTS_FILE).open("w", encoding="utf-8") as out:
         out.writelines(canonical_json(c.as_json()) + "\n" for c in checkpoints)
     manifest = {
@@ -212,6 +217,8 @@ def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel
             lines, _ = read_lines(source, *span(index))
             if not _take_lines(verifier, lines, number):
                 return
+            if workers is not None:
+                verifier.check_from_the_end(number + 1, number + len(lines) + 1)
             number += len(lines)
         answers = workers.finish() if workers is not None else {}
         for index in range(blocks.back, blocks.count):

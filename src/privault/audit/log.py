@@ -56,7 +56,8 @@ def verify_database(
         try:
             head = chain.read_head(connection)
             verifier = ChainVerifier(chain.read_checkpoints(connection), trusted_keys)
-            _verify_rows(BlockReader(connection), verifier, parallel or Parallel.rows())
+            reader = BlockReader(connection)
+            _verify_rows(reader, verifier, parallel or Parallel.rows(reader.postgresql))
         finally:
             connection.close()
     except SQLAlchemyError as exc:
@@ -102,6 +103,7 @@ def _verify_front(reader: BlockReader, verifier: ChainVerifier, blocks: Blocks,
                   span: Callable[[int], tuple[int, int]]) -> bool:
     """Verify blocks from the front until they meet the workers'; False at a problem."""
     index = 0
+    shared = blocks.back < blocks.count
     while True:
         chunks = prefetched(_front_blocks(reader, blocks, span, index), depth=2)
         try:
@@ -109,6 +111,8 @@ def _verify_front(reader: BlockReader, verifier: ChainVerifier, blocks: Blocks,
                 lo, hi = span(index)
                 if len(hashes) != hi - lo or not verifier.try_block(lo + 1, hashes, bodies):
                     break  # not clean: see below, without the prefetching thread
+                if shared:
+                    verifier.check_from_the_end(lo + 1, hi + 1)
             else:
                 return True
         finally:

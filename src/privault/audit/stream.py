@@ -19,7 +19,6 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection
 
-CHUNK: Final[int] = 20_000
 # Blocks must come straight from the primary-key index, in order.  Without statistics
 # (a fresh bulk load) PostgreSQL otherwise picks a bitmap scan and sorts each block,
 # on disk, which costs more than the rest of verify; this transaction only.
@@ -28,15 +27,9 @@ _T = TypeVar("_T")
 Columns = tuple[list[int], list[bytes], list[bytes], list[bytes]]
 
 
-def _columns(rows: list[tuple[Any, ...]], encode: bool) -> Columns:
+def _columns(rows: list[tuple[Any, ...]]) -> Columns:
     # List comprehensions: several times faster than zip(*rows) on long chunks.
-    bodies = [r[2] for r in rows]
-    return (
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        list(map(str.encode, bodies)) if encode else bodies,  # PostgreSQL returns text
-        [r[3] for r in rows],
-    )
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
 
 
 def _raw(connection: Connection) -> Any:
@@ -44,28 +37,6 @@ def _raw(connection: Connection) -> Any:
     if raw is None:  # pragma: no cover - a live connection always has one
         raise RuntimeError("no database connection")
     return raw
-
-
-def stream_rows(connection: Connection, *, chunk: int = CHUNK) -> Iterator[Columns]:
-    """Entry rows in sequence order as columns ``(seqs, hashes, UTF-8 bodies, prev
-    hashes)``, ``chunk`` rows at a time, through a raw DB-API cursor (a server-side
-    cursor on PostgreSQL): no per-row objects beyond the driver's tuples."""
-    raw = _raw(connection)
-    columns = "seq, hash, body, prev_hash"
-    if connection.dialect.name == "postgresql":
-        cursor = raw.cursor(name="privault_audit_stream")
-        cursor.itersize = chunk
-        encode = True
-    else:
-        columns = columns.replace("body", "CAST(body AS BLOB)")
-        cursor = raw.cursor()
-        encode = False
-    try:
-        cursor.execute(f"SELECT {columns} FROM audit_entries ORDER BY seq")  # noqa: S608
-        while rows := cursor.fetchmany(chunk):
-            yield _columns(rows, encode)
-    finally:
-        cursor.close()
 
 
 class BlockReader:
@@ -115,7 +86,7 @@ class BlockReader:
 
     def columns(self, lo: int, hi: int) -> Columns:
         """All of ``lo < seq <= hi``, with sequence numbers and stored previous hashes."""
-        return _columns(self._fetch(self._rows, lo, hi), encode=False)
+        return _columns(self._fetch(self._rows, lo, hi))
 
     def worker_task(self) -> dict[str, Any] | None:
         """What a worker process needs to read the same entries (see

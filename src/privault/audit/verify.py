@@ -145,6 +145,7 @@ class ChainVerifier:
         for c in checkpoints:
             self._at.setdefault(c.seq, []).append(c)
         self._reasons: dict[int, list[Reason | None]] = {}
+        self._unchecked_top = len(self.signed.seqs)  # see check_from_the_end
         self._check_checkpoint(0, GENESIS)
 
     def _fail(self, seq: int, reason: Reason, **params: int) -> bool:
@@ -165,6 +166,18 @@ class ChainVerifier:
                                 checkpoint.signature):
             return Reason.BAD_CHECKPOINT_SIGNATURE
         return None
+
+    def check_from_the_end(self, first: int, stop: int) -> None:
+        """With workers verifying the end of the chain: check the signatures of as many
+        checkpoints there as entries ``first <= seq < stop`` (just verified here) hold,
+        so that joining the workers' blocks finds them checked."""
+        seqs = self.signed.seqs
+        for _ in self.signed.within(first, stop):
+            while self._unchecked_top > 0 and seqs[self._unchecked_top - 1] in self._reasons:
+                self._unchecked_top -= 1
+            if self._unchecked_top == 0 or seqs[self._unchecked_top - 1] < stop:
+                return
+            self._reasons_at(seqs[self._unchecked_top - 1])
 
     def _signatures_ok(self, first: int, stop: int) -> bool:
         return all(r is None for seq in self.signed.within(first, stop)
