@@ -85,7 +85,8 @@ def select_by_keys(
     if where:
         condition += f" AND {where}"
     statement = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {condition}"  # noqa: S608 -- names are ours
-    cursor = raw.cursor()
+    # psycopg: binary results, so bytea arrives as raw bytes rather than hex text.
+    cursor = raw.cursor(binary=True) if postgresql else raw.cursor()
     try:
         cursor.execute(statement, (list(keys),) if postgresql else keys)
         return list(cursor.fetchall())
