@@ -178,11 +178,6 @@ class Keyring:
         return wrapped, _pack(_seal_all(AESGCM(raw), 1, customer_id, values, nonces))
 
     @staticmethod
-    def seal_record(key: DataKey, customer_id: str, values: Mapping[str, str]) -> bytes:
-        nonces = os.urandom(NONCE_BYTES * len(values))
-        return _pack(_seal_all(key._aead, key.generation, customer_id, values, nonces))
-
-    @staticmethod
     def update_record(
         key: DataKey, customer_id: str, record: bytes, changes: Mapping[str, str | None]
     ) -> bytes:
