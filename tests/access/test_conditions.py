@@ -99,3 +99,31 @@ def test_sql_and_single_customer_evaluation_agree(
     event(f"reason={by_sql}")
     assert by_sql == by_facts
     assert (included, dict(excluded)) == ((1, {}) if by_facts is None else (0, {by_facts: 1}))
+
+
+def test_an_export_summary_is_one_pass_without_per_customer_subplans(vault: Vault) -> None:
+    """PostgreSQL re-runs a sub-plan for every customer once its set outgrows work_mem
+    (an ``IN (subquery)`` inside a ``CASE`` did, and a 1,000,000-customer export never
+    finished): every id set an export's summary reads must be a join."""
+    condition = Condition(
+        consent_to="marketing.communications.email",
+        share_with=("parcelfast",),
+        not_objected="marketing",
+        not_restricted=True,
+    )
+    query = conditions.tally_query(
+        [condition, Condition(consent_to="marketing")],
+        conditions.CUSTOMERS.c.erased_at.is_(None),
+        vault.clock.now(),
+    )
+    sql = str(query.compile(vault.engine, compile_kwargs={"literal_binds": True}))
+    explain = "EXPLAIN " if vault.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+    with vault.engine.connect() as connection:
+        plan = "\n".join(str(row) for row in connection.exec_driver_sql(explain + sql))
+    if vault.engine.dialect.name == "postgresql":
+        assert "SubPlan" not in plan
+        assert "Join" in plan
+    else:
+        # One automatic index per set, probed by a LEFT JOIN; no per-row IN lists.
+        assert "LIST SUBQUERY" not in plan
+        assert plan.count("LEFT-JOIN") == 5  # 2 consents, sharing, objection, restriction

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, Label, and_
+from sqlalchemy import Connection, and_
 
 from privault.access import conditions
 from privault.access.views import apply_view
@@ -63,10 +63,6 @@ class RowPlan:
             at,
         )
 
-    def where(self) -> ColumnElement[bool]:
-        """Customers that get a row: not erased, and passing any field's condition."""
-        return and_(CUSTOMERS.c.erased_at.is_(None), conditions.any_of(self.conditions, self.at))
-
 
 class _Rows:
     """Decrypts and shows one customer's row as a plan says (in whichever process)."""
@@ -95,15 +91,17 @@ class _Rows:
         return Record(sealed.ref.public_id, values)
 
 
-def _labels(plan: RowPlan) -> list[Label[bool]]:
-    return [conditions.to_sql(c, plan.at).label(f"c{i}") for i, c in enumerate(plan.conditions)]
-
-
 def records(vault: Vault, plan: RowPlan, connection: Connection) -> Iterator[Record]:
     """The rows, in customer id order, in this process: one streamed query brings each
     customer's condition flags with the wrapped key and sealed record."""
     rows = _Rows(vault, plan)
-    found = vault.customers.sealed_where(connection, plan.where(), _labels(plan), FETCH_CHUNK)
+    joined = conditions.Joined(plan.at)
+    flags = [joined.passes(c).label(f"c{i}") for i, c in enumerate(plan.conditions)]
+    # Customers that get a row: not erased, and passing any field's condition.
+    where = and_(CUSTOMERS.c.erased_at.is_(None), joined.any_of(plan.conditions))
+    found = vault.customers.sealed_where(
+        connection, where, flags, FETCH_CHUNK, source=joined.source
+    )
     for sealed, passes in found:
         record = rows.record(sealed, passes)
         if record is not None:

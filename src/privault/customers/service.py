@@ -15,6 +15,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    FromClause,
     bindparam,
     delete,
     func,
@@ -293,14 +294,23 @@ class CustomerService:
         where: ColumnElement[bool],
         extra: Sequence[ColumnElement[Any]] = (),
         chunk: int = FETCH_CHUNK,
+        *,
+        source: FromClause = CUSTOMERS,
     ) -> Iterator[tuple[Sealed, tuple[Any, ...]]]:
         """Every customer matching ``where``, in id order, with the wrapped key, the
-        sealed record and the values of the ``extra`` columns: one streamed query.
+        sealed record and the values of the ``extra`` columns: one streamed query
+        (over ``source``: the customers, or the customers joined to what ``where`` and
+        ``extra`` read).
 
         The access gate's exports use this: the policy's condition and the sealed values
         come from the same statement; nothing is decrypted here.
         """
-        query = select(*_SEALED_COLUMNS, *extra).where(where).order_by(CUSTOMERS.c.id)
+        query = (
+            select(*_SEALED_COLUMNS, *extra)
+            .select_from(source)
+            .where(where)
+            .order_by(CUSTOMERS.c.id)
+        )
         result = connection.execution_options(yield_per=chunk).execute(query)
         for rows in result.partitions():
             for row in rows:
