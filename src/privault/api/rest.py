@@ -11,6 +11,7 @@ from typing import Final
 
 from fastapi import FastAPI
 
+from privault.api.direct import DirectRead
 from privault.api.limits import MAX_BODY_BYTES, REQUEST_TIMEOUT_SECONDS, BodySizeLimit
 from privault.api.problems import install_problem_handlers
 from privault.api.routes import access, audit, consent, customers, policy, principals
@@ -38,4 +39,5 @@ def mount_api(
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(DirectRead, prefix=API_PREFIX)
     return api

@@ -75,6 +75,12 @@ def services(request: Request) -> ApiServices:
     return found
 
 
+async def _services(request: Request) -> ApiServices:
+    # Dependencies are ``async def`` when they do not block: FastAPI runs a plain
+    # ``def`` dependency in the thread pool, a hand-off on every request.
+    return services(request)
+
+
 BEARER = HTTPBearer(
     auto_error=False,
     bearerFormat="pv_<id>_<secret>",
@@ -95,7 +101,7 @@ async def caller(
     return found
 
 
-def language(request: Request) -> Language:
+async def language(request: Request) -> Language:
     return negotiate(request.headers.get("accept-language"))
 
 
@@ -107,7 +113,7 @@ async def admin(request: Request) -> Caller:
     return who
 
 
-Services = Annotated[ApiServices, Depends(services)]
+Services = Annotated[ApiServices, Depends(_services)]
 CallerDep = Annotated[Caller, Depends(caller)]
 AdminDep = Annotated[Caller, Depends(admin)]
 Lang = Annotated[Language, Depends(language)]

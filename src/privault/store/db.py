@@ -97,6 +97,26 @@ class _Writer:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def busy(self) -> bool:
+        """Someone -- a thread of this process or another process -- holds the lock
+        right now.  A probe: it takes and drops the lock without waiting."""
+        if not self.lock.acquire(blocking=False):
+            return True
+        try:
+            if self.depth:  # this very thread is inside a write
+                return True
+            fd = self._descriptor()
+            if fd is None:
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            self.lock.release()
+
 
 def _writer_path(engine: Engine) -> str | None:
     database = engine.url.database
@@ -134,6 +154,12 @@ def write_lock(engine: Engine) -> Iterator[None]:
         return
     with _writer(engine).held():
         yield
+
+
+def writer_busy(engine: Engine) -> bool:
+    """Whether a SQLite write would have to wait for another writer now (always False
+    on PostgreSQL, where writers do not queue on ``write_lock``)."""
+    return engine.dialect.name == "sqlite" and _writer(engine).busy()
 
 
 def analyze(engine: Engine, tables: tuple[str, ...]) -> None:

@@ -61,8 +61,9 @@ FORM_ERRORS: Final[dict[str, str]] = {
 }
 
 
-def incident_service(request: Request) -> IncidentService:
-    """One service per app (built on first use from the app's vault)."""
+async def incident_service(request: Request) -> IncidentService:
+    """One service per app (built on first use from the app's vault; building does not
+    block, so no thread-pool hand-off per request)."""
     found = getattr(request.app.state, "incidents", None)
     if not isinstance(found, IncidentService):
         vault = services(request).vault
