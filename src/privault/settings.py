@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         le=512,
         description="Threads per API worker for blocking work (database, crypto).",
     )
+    statement_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=86_400,
+        description=(
+            "PostgreSQL: cancel any statement running longer than this.  The API sets it "
+            "to its request time limit, so a query of a request that timed out stops too."
+        ),
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for consent requests.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
     smtp_from: str | None = Field(default=None, description="Sender address of consent requests.")

@@ -17,6 +17,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from privault.api.limits import REQUEST_TIMEOUT_SECONDS
 from privault.clock import Clock
 from privault.errors import PrivaultError
 from privault.i18n import negotiate
@@ -48,6 +49,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The privault web app over the vault that ``settings`` describe."""
     from privault.consent.views import router as consent_router
 
+    if settings.statement_timeout_seconds is None:
+        # No statement of a request outlives the request: after a 504 the abandoned
+        # thread's query is cancelled by PostgreSQL instead of running on.
+        settings = settings.model_copy(
+            update={"statement_timeout_seconds": REQUEST_TIMEOUT_SECONDS}
+        )
     vault = open_vault(settings, clock)
 
     @asynccontextmanager

@@ -54,6 +54,17 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif settings.statement_timeout_seconds is not None:
+        milliseconds = max(1, round(settings.statement_timeout_seconds * 1000))
+
+        def _statement_timeout(dbapi_connection: Any, _record: Any) -> None:
+            # Once per new connection (pooled), in its own committed transaction, so a
+            # later rollback does not undo it.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {milliseconds}")
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", _statement_timeout)
     return engine
 
 
