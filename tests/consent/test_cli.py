@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,10 @@ def test_sharing_consent_through_the_cli(
     assert shown["restricted"] is True
     consents = shown["consents"]
     assert isinstance(consents, list) and consents[0]["recipient"] == "Partner a.s."
-    assert consents[0]["expires_at"].startswith("2028-11-22")
+    # The notice's consents lapse 24 months after they are given (by the real clock).
+    decided = datetime.fromisoformat(consents[0]["decided_at"])
+    expires = datetime.fromisoformat(consents[0]["expires_at"])
+    assert expires.date() == decided.date().replace(year=decided.year + 2)
     counted = run(vault, "count", "--purpose", "third_party_sharing", "--recipient",
                   "Partner a.s.")
     assert (counted["eligible"], counted["restriction"]) == (0, 1)
