@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from privault.api.problems import PROBLEM_JSON, BodyTooLarge, RequestTimeout
 from privault.errors import N_
 from privault.i18n import negotiate
-from privault.store.db import writer_busy
+from privault.store.db import long_writes_running
 
 MAX_BODY_BYTES: Final[int] = 1024 * 1024
 REQUEST_TIMEOUT_SECONDS: Final[float] = 30.0
@@ -114,17 +114,18 @@ async def offload(
 async def quick(
     timeout: float, engine: Engine, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
 ) -> T:
-    """A short library call (one customer): on SQLite, when no writer holds the
-    database, run it right here on the event loop; otherwise ``offload`` it.
+    """A short library call (one customer): on SQLite, run it right here on the event
+    loop unless a long series of writes is under way; otherwise ``offload`` it.
 
     Handing a call to a thread and back costs more CPU than an audited single-customer
     read on SQLite (a local file, a few indexed statements and one short write), and
-    threads contending for the GIL spread the latencies.  The call can block the loop
-    only for as long as one write transaction of another worker takes: when a writer
-    holds the database (an import, a long export summary) the call goes to a thread.
-    PostgreSQL calls always go to a thread (each statement is a network round trip).
+    threads contending for the GIL spread the latencies.  The loop may wait for a short
+    write transaction of another worker (a batch of audit entries, a consent change);
+    while an import or a key rotation runs (``store.db.long_writes``), whose writes
+    come one after another, the call goes to a thread so the loop never waits behind
+    them.  PostgreSQL calls always go to a thread (each statement is a round trip).
     """
-    if engine.dialect.name == "sqlite" and not writer_busy(engine):
+    if engine.dialect.name == "sqlite" and not long_writes_running(engine):
         return function(*args, **kwargs)
     return await offload(timeout, function, *args, **kwargs)
 

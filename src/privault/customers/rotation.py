@@ -16,7 +16,7 @@ from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.clock import Clock
 from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.errors import N_, Conflict
-from privault.store.db import session_scope
+from privault.store.db import long_writes, session_scope
 from privault.store.tables import Customer, table_of
 
 CUSTOMERS = table_of(Customer)
@@ -44,6 +44,11 @@ def rewrap_all(
     engine: Engine, keyring: Keyring, progress: Callable[[int], None] | None = None
 ) -> int:
     """Re-wrap every data key not yet under the keyring's active version."""
+    with long_writes(engine):
+        return _rewrap(engine, keyring, progress)
+
+
+def _rewrap(engine: Engine, keyring: Keyring, progress: Callable[[int], None] | None) -> int:
     active = keyring.active_version
     done = 0
     last_id = ""

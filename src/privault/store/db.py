@@ -84,6 +84,7 @@ class _Writer:
         self.lock = threading.RLock()
         self.depth = 0
         self.fd: int | None = None
+        self.probe: int | None = None
         self.pid = 0
 
     def _descriptor(self) -> int | None:
@@ -108,25 +109,34 @@ class _Writer:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def busy(self) -> bool:
-        """Someone -- a thread of this process or another process -- holds the lock
-        right now.  A probe: it takes and drops the lock without waiting."""
-        if not self.lock.acquire(blocking=False):
-            return True
+    @contextmanager
+    def long(self) -> Iterator[None]:
+        """Mark a long series of writes (an import, a key rotation) for its whole
+        duration: a shared ``flock`` on a second file, on a descriptor of its own."""
+        if self.path is None or fcntl is None:
+            yield
+            return
+        fd = os.open(f"{self.path}.long", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if self.depth:  # this very thread is inside a write
-                return True
-            fd = self._descriptor()
-            if fd is None:
-                return False
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def long_running(self) -> bool:
+        """Whether any thread or process is inside ``long`` now.  A probe: it takes and
+        drops an exclusive lock on the marker without waiting."""
+        if self.path is None or fcntl is None:
+            return False
+        with self.lock:
+            if self.probe is None or self.pid != os.getpid():
+                self.probe = os.open(f"{self.path}.long", os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self.probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.flock(self.probe, fcntl.LOCK_UN)
             return False
-        finally:
-            self.lock.release()
 
 
 def _writer_path(engine: Engine) -> str | None:
@@ -167,10 +177,21 @@ def write_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-def writer_busy(engine: Engine) -> bool:
-    """Whether a SQLite write would have to wait for another writer now (always False
-    on PostgreSQL, where writers do not queue on ``write_lock``)."""
-    return engine.dialect.name == "sqlite" and _writer(engine).busy()
+@contextmanager
+def long_writes(engine: Engine) -> Iterator[None]:
+    """Declare a long series of SQLite writes (each still in ``write_lock``), so that
+    callers who would rather not wait behind it can tell (``long_writes_running``)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _writer(engine).long():
+        yield
+
+
+def long_writes_running(engine: Engine) -> bool:
+    """Whether a ``long_writes`` series is under way on this SQLite database, in any
+    process (always False on PostgreSQL)."""
+    return engine.dialect.name == "sqlite" and _writer(engine).long_running()
 
 
 def analyze(engine: Engine, tables: tuple[str, ...]) -> None:
@@ -204,7 +225,7 @@ def bulk_load(engine: Engine) -> Iterator[Callable[[], AbstractContextManager[Se
     fsynced on their own in WAL mode with synchronous=NORMAL, so the final checkpoint
     is what makes the whole load durable, as an automatic one would have.
     """
-    with engine.connect() as connection:
+    with long_writes(engine), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             previous = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
