@@ -84,8 +84,10 @@ class _Writer:
         self.lock = threading.RLock()
         self.depth = 0
         self.fd: int | None = None
-        self.probe: int | None = None
         self.pid = 0
+        self.probe: int | None = None  # the descriptor ``long_running`` probes with
+        self.probe_pid = 0
+        self.probe_lock = threading.Lock()  # never held across a write
 
     def _descriptor(self) -> int | None:
         if self.path is None or fcntl is None:
@@ -128,9 +130,10 @@ class _Writer:
         drops an exclusive lock on the marker without waiting."""
         if self.path is None or fcntl is None:
             return False
-        with self.lock:
-            if self.probe is None or self.pid != os.getpid():
+        with self.probe_lock:
+            if self.probe is None or self.probe_pid != os.getpid():  # a forked child
                 self.probe = os.open(f"{self.path}.long", os.O_RDWR | os.O_CREAT, 0o600)
+                self.probe_pid = os.getpid()
             try:
                 fcntl.flock(self.probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
