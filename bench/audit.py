@@ -110,7 +110,8 @@ def run(backend: str, entries: int, singles: int, repeat: int, out: Console
             started = time.perf_counter()
             for start in range(0, entries, BATCH):
                 log.record_many(entry(i) for i in range(start, min(entries, start + BATCH)))
-                out.print(f"  {backend}: {min(entries, start + BATCH):,} entries", end="\r")
+                if out.is_terminal:  # a redirected run gets the table alone
+                    out.print(f"  {backend}: {min(entries, start + BATCH):,} entries", end="\r")
             rows.append((backend, f"append, batches of {BATCH:,}", f"{entries:,}",
                          rate(entries, time.perf_counter() - started)))
 

@@ -61,8 +61,18 @@ def rows(count: int, seed: int = 4) -> Iterator[tuple[list[tuple[Any, ...]], ...
         for i in range(base, min(base + CHUNK, count)):
             cid = uuid.UUID(int=rng.getrandbits(128)).hex
             created = start + timedelta(seconds=i % 86_400)
-            customers.append((cid, f"cus_{i:016x}", languages[i % 3], "essential.service",
-                              created, created, b"bench", 1))
+            customers.append(
+                (
+                    cid,
+                    f"cus_{i:016x}",
+                    languages[i % 3],
+                    "essential.service",
+                    created,
+                    created,
+                    b"bench",
+                    1,
+                )
+            )
             # A few events each: most decide on marketing (some change their mind),
             # some on e-mail marketing specifically, some on sharing with a partner.
             history: list[tuple[str, str, str]] = []
@@ -81,8 +91,21 @@ def rows(count: int, seed: int = 4) -> Iterator[tuple[list[tuple[Any, ...]], ...
             for step, (purpose, recipient, action) in enumerate(history):
                 event_id += 1
                 when = created + timedelta(days=step + 1)
-                events.append((event_id, cid, purpose, recipient, action, 1, "import", when, when,
-                               "bench", "0" * 64))
+                events.append(
+                    (
+                        event_id,
+                        cid,
+                        purpose,
+                        recipient,
+                        action,
+                        1,
+                        "import",
+                        when,
+                        when,
+                        "bench",
+                        "0" * 64,
+                    )
+                )
                 latest[(purpose, recipient)] = (event_id, action, when)
             for recipient in sorted({r for _, r in latest}):
                 decided = {p: (a, None) for (p, r), (_, a, _) in latest.items() if r == recipient}
@@ -152,10 +175,13 @@ def load(engine: Engine, count: int) -> None:
                         for row in batch:
                             sink.write_row(row)
                 else:
-                    cursor.executemany(statement, [
-                        tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in r)
-                        for r in batch
-                    ])
+                    cursor.executemany(
+                        statement,
+                        [
+                            tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in r)
+                            for r in batch
+                        ],
+                    )
         raw.commit()
         if postgres:
             driver = raw.driver_connection
