@@ -7,34 +7,32 @@ import asyncio
 import secrets
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-import privault.api.direct as direct
-from privault.api.limits import quick
+from privault.api.direct import DirectRead
 from privault.api.services import ApiServices
-from privault.runtime import Vault
-from privault.store.db import long_writes, write_lock
+from privault.store.db import long_writes
 from tests.api.s1_world import MARKETING, SUPPORT, World, auth
+from tests.audit.test_fail_closed import make_unwritable
 
 
 @pytest.fixture
 def served_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The customers whose reads ``DirectRead`` served (it calls ``quick``; the route
-    imports its own reference, so only the direct path is counted)."""
+    """The customers whose reads ``DirectRead`` took on (rather than the route)."""
     seen: list[str] = []
-    original = quick
+    original = DirectRead._parse
 
-    async def counting(
-        timeout: float, engine: Any, function: Callable[..., Any], *args: Any
-    ) -> Any:
-        seen.append(args[2])
-        return await original(timeout, engine, function, *args)
+    def counting(self: DirectRead, scope: Any) -> Any:
+        found = original(self, scope)
+        if found is not None:
+            seen.append(found[2])
+        return found
 
-    monkeypatch.setattr(direct, "quick", counting)
+    monkeypatch.setattr(DirectRead, "_parse", counting)
     return seen
 
 
@@ -136,43 +134,65 @@ def test_a_revoked_key_is_refused_at_once_in_the_worker_that_revoked_it(
     assert served_directly == []
 
 
-def test_a_short_call_runs_on_the_loop_unless_long_writes_are_under_way(
-    vault: Vault,
-) -> None:
-    """SQLite: inline, even while another thread holds the writer lock for a short
-    write; in a worker thread while an import or key rotation runs (so the event loop
-    never waits behind a series of writes).  PostgreSQL: always a thread."""
+def test_reads_run_on_the_loop_unless_long_writes_are_under_way(world: World) -> None:
+    """SQLite: on the event loop; in a worker thread while an import or key rotation
+    runs (so the loop never waits behind a series of writes).  PostgreSQL: always a
+    thread."""
+    api = ApiServices.build(world.vault)
     threads: list[threading.Thread] = []
+    original = api.gate.read_steps
 
-    def call() -> int:
+    def spy(*args: Any, **kwargs: Any) -> Any:
         threads.append(threading.current_thread())
-        return 7
+        return original(*args, **kwargs)
 
-    def holding(lock: Callable[[], AbstractContextManager[None]]) -> Callable[[], Any]:
-        async def run() -> None:
-            held, release = threading.Event(), threading.Event()
+    api.gate.read_steps = spy  # type: ignore[method-assign]
+    customer = world.ids["jana@example.com"]
 
-            def writer() -> None:
-                with lock():
-                    held.set()
-                    release.wait(10)
+    def holding(lock: Callable[[], AbstractContextManager[None]]) -> None:
+        held, release = threading.Event(), threading.Event()
 
-            other = threading.Thread(target=writer)
-            other.start()
-            try:
-                assert held.wait(10)
-                assert await quick(5, vault.engine, call) == 7
-            finally:
-                release.set()
-                other.join(10)
+        def writer() -> None:
+            with lock():
+                held.set()
+                release.wait(10)
 
-        return run
+        other = threading.Thread(target=writer)
+        other.start()
+        try:
+            assert held.wait(10)
+            read = asyncio.run(api.read("jana.dvorakova", SUPPORT, customer, ["email"]))
+            assert read.record.values == {"email": "jana@example.com"}
+        finally:
+            release.set()
+            other.join(10)
 
-    asyncio.run(holding(lambda: write_lock(vault.engine))())
-    asyncio.run(holding(lambda: long_writes(vault.engine))())
+    engine = world.vault.engine
+    holding(nullcontext)
+    holding(lambda: long_writes(engine))
     main = threading.current_thread()
-    if vault.engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite":
         assert threads[0] is main
         assert threads[1] is not main
     else:
         assert main not in threads
+
+
+def test_without_an_audit_trail_both_paths_fail_closed(
+    world: World, client: TestClient, served_directly: list[str]
+) -> None:
+    customer = world.ids["jana@example.com"]
+    url = f"/api/v1/customers/{customer}"
+    params = {"purpose": SUPPORT, "fields": "email,phone"}
+    headers = auth(world.keys["jana.dvorakova"], "cs")
+    _api(client).auth.forget()
+    assert client.get(url, params=params, headers=headers).status_code == 200
+    make_unwritable(world.vault.engine)
+    _api(client).auth.forget()
+    by_route = client.get(url, params=params, headers=headers)  # caches the key again
+    by_direct = client.get(url, params=params, headers=headers)
+    assert served_directly == [customer]  # the route answered the others
+    for response in (by_route, by_direct):
+        assert response.status_code == 503
+        assert response.json()["code"] == "audit_unavailable"
+        assert "jana@example.com" not in response.text and "values" not in response.json()

@@ -7,9 +7,9 @@ and is recorded in the audit trail *before* any data is returned (fail closed).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import func, select
 
@@ -27,6 +27,10 @@ from privault.runtime import Vault
 from privault.store.tables import Customer, table_of
 
 CUSTOMERS = table_of(Customer)
+T = TypeVar("T")
+# An operation as steps: it yields each audit entry and goes on once it is sent the
+# entry's sequence number (committed); it returns its result.
+Steps = Generator[AuditEntry, int, T]
 ENGINE_TTL_SECONDS: Final[float] = 5.0
 EXPORT_CHUNK: Final[int] = 2000
 
@@ -186,6 +190,44 @@ class AccessGate:
         consent facts; the decision is audited; then only the fields shown are
         decrypted.
         """
+        return self.drive(
+            self.read_steps(
+                principal,
+                purpose,
+                customer,
+                fields,
+                roles=roles,
+                recipient=recipient,
+                action=action,
+            )
+        )
+
+    def drive(self, steps: Steps[T]) -> T:
+        """Run ``steps``, committing each audit entry it yields (group commit) and
+        sending back its sequence number."""
+        try:
+            entry = next(steps)
+            while True:
+                entry = steps.send(self._record(entry))
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+    def read_steps(
+        self,
+        principal: str,
+        purpose: str,
+        customer: str,
+        fields: Sequence[str],
+        *,
+        roles: Sequence[str] = (),
+        recipient: str | None = None,
+        action: str = "read",
+    ) -> Steps[ReadResult]:
+        """``read`` as steps: each audit entry is yielded, and the read goes on only
+        once its sequence number is sent back -- i.e. once the entry is committed
+        (``drive`` does it in this thread; the API can await a commit instead).
+        Abandoned at a yield, nothing is decrypted or returned."""
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
         request = Request(
@@ -197,18 +239,21 @@ class AccessGate:
             try:
                 sealed = customers.load(connection, customer)
             except NotFound:
-                self._record(self._entry(decision, Outcome.FAILED, reasons=("not_found",)))
+                yield self._entry(decision, Outcome.FAILED, reasons=("not_found",))
                 raise
             if not decision.allowed:
-                self._refuse(decision, subjects=[sealed.ref.public_id])
+                yield self._entry(decision, Outcome.DENIED, subjects=[sealed.ref.public_id])
+                raise AccessDenied(decision)
             failures = self._condition_failures(
                 decision,
                 lambda: self.consent.customer_consent_state(
                     sealed.ref, self.vault.clock.now(), connection=connection
                 ),
             )
-        return self._deliver(
-            decision, sealed.ref, failures, lambda names: customers.open(sealed, names)
+        return (
+            yield from self._deliver_steps(
+                decision, sealed.ref, failures, lambda names: customers.open(sealed, names)
+            )
         )
 
     def _deliver(
@@ -218,6 +263,15 @@ class AccessGate:
         failures: Mapping[str, str],
         plaintext: Callable[[list[str]], Mapping[str, str | None]],
     ) -> ReadResult:
+        return self.drive(self._deliver_steps(decision, ref, failures, plaintext))
+
+    def _deliver_steps(
+        self,
+        decision: Decision,
+        ref: CustomerRef,
+        failures: Mapping[str, str],
+        plaintext: Callable[[list[str]], Mapping[str, str | None]],
+    ) -> Steps[ReadResult]:
         views = {
             item.field: item.view
             for item in decision.fields
@@ -233,13 +287,11 @@ class AccessGate:
             if item.field not in views
         }
         if not views:
-            self._record(
-                self._entry(
-                    decision,
-                    Outcome.DENIED,
-                    subjects=[ref.public_id],
-                    reasons=list(failures.values()),
-                )
+            yield self._entry(
+                decision,
+                Outcome.DENIED,
+                subjects=[ref.public_id],
+                reasons=list(failures.values()),
             )
             raise AccessDenied(
                 decision,
@@ -248,10 +300,8 @@ class AccessGate:
             )
         outcome = Outcome.ALLOWED if not denied else Outcome.PARTIAL
         # Fail closed: the entry is committed before anything is decrypted or returned.
-        seq = self._record(
-            self._entry(
-                decision, outcome, subjects=[ref.public_id], reasons=list(failures.values())
-            )
+        seq = yield self._entry(
+            decision, outcome, subjects=[ref.public_id], reasons=list(failures.values())
         )
         plain = plaintext(list(views))
         catalog = self.vault.catalog

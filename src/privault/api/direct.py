@@ -5,7 +5,7 @@ on every screen they show.  FastAPI's routing, dependency solving and parameter
 validation cost about as much CPU as the audited read itself, so ``DirectRead`` answers
 a request that is *plainly well formed* -- exactly these two query parameters, each
 matching the route's own patterns, and a key the worker accepted moments ago -- by
-calling the same gate function the same way (``limits.quick``) and writing the same answer
+calling the same gate function the same way (``ApiServices.read``) and writing the same answer
 (``record_response``, or the problem+json of ``privault_problem``).
 
 Anything else -- another method or path, a missing, repeated or malformed parameter,
@@ -26,7 +26,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from privault.access.principals import Unauthenticated
-from privault.api.limits import quick
 from privault.api.problems import privault_problem
 from privault.api.routes.access import (
     FIELDS_MAX_LENGTH,
@@ -58,15 +57,7 @@ class DirectRead:
             return
         api, principal, customer, purpose, names = read
         try:
-            result = await quick(
-                api.request_timeout,
-                api.vault.engine,
-                api.gate.read,
-                principal,
-                purpose,
-                customer,
-                names,
-            )
+            result = await api.read(principal, purpose, customer, names)
         except PrivaultError as error:
             response: Response = privault_problem(Request(scope), error)
         else:

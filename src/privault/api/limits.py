@@ -5,8 +5,7 @@ over the cap before reading anything, and stops a chunked body as soon as it pas
 the cap, so an oversized body is never buffered.  ``offload`` runs the blocking
 library call of a non-streaming endpoint in a worker thread under a deadline; a call
 that overruns answers 504 (the thread finishes on its own, and anything it returns
-is dropped -- fail closed).  ``quick`` runs a short call on the event loop when that
-is cheaper and safe (see there).
+is dropped -- fail closed).
 """
 
 from __future__ import annotations
@@ -17,14 +16,12 @@ from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
 import anyio
-from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privault.api.problems import PROBLEM_JSON, BodyTooLarge, RequestTimeout
 from privault.errors import N_
 from privault.i18n import negotiate
-from privault.store.db import long_writes_running
 
 MAX_BODY_BYTES: Final[int] = 1024 * 1024
 REQUEST_TIMEOUT_SECONDS: Final[float] = 30.0
@@ -109,25 +106,6 @@ async def offload(
             return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
     except TimeoutError:
         raise RequestTimeout(TOO_SLOW) from None
-
-
-async def quick(
-    timeout: float, engine: Engine, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """A short library call (one customer): on SQLite, run it right here on the event
-    loop unless a long series of writes is under way; otherwise ``offload`` it.
-
-    Handing a call to a thread and back costs more CPU than an audited single-customer
-    read on SQLite (a local file, a few indexed statements and one short write), and
-    threads contending for the GIL spread the latencies.  The loop may wait for a short
-    write transaction of another worker (a batch of audit entries, a consent change);
-    while an import or a key rotation runs (``store.db.long_writes``), whose writes
-    come one after another, the call goes to a thread so the loop never waits behind
-    them.  PostgreSQL calls always go to a thread (each statement is a round trip).
-    """
-    if engine.dialect.name == "sqlite" and not long_writes_running(engine):
-        return function(*args, **kwargs)
-    return await offload(timeout, function, *args, **kwargs)
 
 
 def timeout_of(state: Any) -> float:

@@ -11,6 +11,7 @@ caller that is waiting anyway.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,3 +70,39 @@ class GroupCommitter:
             for waiter, result in zip(batch, results, strict=True):
                 waiter.result = result
                 waiter.done.set()
+
+
+class LoopGroup:
+    """Group commit for callers on one asyncio event loop (an API worker reading
+    SQLite on its loop): the entries recorded during one turn of the loop are
+    appended in one transaction, committed right after that turn, and each caller's
+    future gets its own chained entry -- or, if the commit fails, ``AuditUnavailable``
+    (fail closed, as ``GroupCommitter``).  The commit runs on the loop itself."""
+
+    def __init__(self, record_many: Callable[[Sequence[AuditEntry]], list[ChainedEntry]]) -> None:
+        self._record_many = record_many
+        self._batch: list[tuple[AuditEntry, asyncio.Future[ChainedEntry]]] = []
+
+    def record(self, entry: AuditEntry) -> asyncio.Future[ChainedEntry]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ChainedEntry] = loop.create_future()
+        if not self._batch:
+            loop.call_soon(self._commit)  # after the others ready in this turn
+        self._batch.append((entry, future))
+        return future
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+        if self._batch:
+            asyncio.get_running_loop().call_soon(self._commit)
+        try:
+            results = self._record_many([entry for entry, _ in batch])
+        except BaseException as exc:
+            failure = exc if isinstance(exc, AuditUnavailable) else AuditUnavailable()
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():  # a caller cancelled: its entry is committed anyway
+                future.set_result(result)

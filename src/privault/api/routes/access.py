@@ -21,7 +21,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from privault.access.gate import ExportResult, Summary
 from privault.access.rows import Record
-from privault.api.limits import offload, quick
+from privault.api.limits import offload
 from privault.api.schemas import (
     DetokenizeIn,
     DetokenizeOut,
@@ -108,15 +108,7 @@ async def read_customer(
     fields: FieldsQuery,
 ) -> Response:
     names = list(dict.fromkeys(fields.split(",")))
-    result = await quick(
-        api.request_timeout,
-        api.vault.engine,
-        api.gate.read,
-        who.principal,
-        purpose,
-        customer,
-        names,
-    )
+    result = await api.read(who.principal, purpose, customer, names)
     return record_response(result.record, result.summary)
 
 
