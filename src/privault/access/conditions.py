@@ -150,18 +150,9 @@ def tally_query(
     return select(inner.c.reason, func.count()).group_by(inner.c.reason)
 
 
-def failure_for(
-    connection: Connection, condition: Condition, customer_id: str, at: datetime
-) -> str | None:
-    """The first failing reason for one customer, or None when the condition holds (SQL)."""
-    included, excluded = tally(connection, [condition], CUSTOMERS.c.id == customer_id, at)
-    if included or not excluded:
-        return None
-    return next(iter(excluded))
-
-
 def failure_from_facts(condition: Condition, facts: ConsentFacts) -> str | None:
-    """The same answer as ``failure_for``, from one customer's facts loaded once.
+    """The first failing reason for one customer (None when the condition holds), from
+    the customer's facts loaded once -- the same answer as ``tally`` over that customer.
 
     Single-customer reads use this (a few indexed queries instead of compiling every
     filter); ``tests/access/test_conditions.py`` pins that both always agree.

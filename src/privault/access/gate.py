@@ -141,7 +141,13 @@ class AccessGate:
         return self.audit.record_grouped(entry).seq
 
     def _refuse(self, decision: Decision, *, subjects: Sequence[str] = (), **counts: int) -> None:
-        self._record(self._entry(decision, Outcome.DENIED, subjects=subjects, counts=counts))
+        self.drive(self._refuse_steps(decision, subjects=subjects, **counts))
+
+    def _refuse_steps(
+        self, decision: Decision, *, subjects: Sequence[str] = (), **counts: int
+    ) -> Steps[None]:
+        """Record the refusal, then raise ``AccessDenied``."""
+        yield self._entry(decision, Outcome.DENIED, subjects=subjects, counts=counts)
         raise AccessDenied(decision)
 
     # -- one customer -----------------------------------------------------------------
@@ -242,8 +248,7 @@ class AccessGate:
                 yield self._entry(decision, Outcome.FAILED, reasons=("not_found",))
                 raise
             if not decision.allowed:
-                yield self._entry(decision, Outcome.DENIED, subjects=[sealed.ref.public_id])
-                raise AccessDenied(decision)
+                yield from self._refuse_steps(decision, subjects=[sealed.ref.public_id])
             failures = self._condition_failures(
                 decision,
                 lambda: self.consent.customer_consent_state(
