@@ -88,11 +88,6 @@ def sign_checkpoint(signer: Signer, seq: int, head: bytes, at: datetime) -> Chec
     )
 
 
-def _dialect(executor: Executor) -> str:
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
-    return bind.dialect.name
-
-
 # The append path runs on every audited request: its three statements go straight to
 # the driver (``store.driver``), inside the caller's transaction.
 _LOCK_HEAD = driver.Statement(
@@ -125,7 +120,7 @@ def _lock_head(executor: Executor) -> tuple[int, bytes]:
     connection = _connection(executor)
     found = _LOCK_HEAD.rows(connection, head_id=HEAD_ID)
     if not found:
-        make = pg_insert if _dialect(executor) == "postgresql" else sqlite_insert
+        make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(
             make(HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing()
         )

@@ -52,7 +52,7 @@ from typing import Any, BinaryIO, Final
 
 from sqlalchemy import Connection
 
-from privault.audit.blocks import HEAD, LINE, parse_lines, read_lines
+from privault.audit.blocks import HEAD, LINE, TAIL, parse_lines, read_lines
 from privault.audit.canonical import canonical_json, format_time, parse_time
 from privault.audit.chain import Checkpoint, read_checkpoints, read_head
 from privault.audit.parallel import Blocks, Parallel, Workers, join_answer, signed_pairs
@@ -70,11 +70,6 @@ HOW_TO_VERIFY: Final[str] = (
     "hash(0) = 32 zero bytes; checkpoints: Ed25519 over canonical JSON of "
     "{at, hash, seq, type: 'privault.audit.checkpoint', v: 1}"
 )
-
-_TAIL_HASH = b',"hash":"'
-_TAIL_PREV = b'","prev":"'
-_TAIL_SEQ = b'","seq":'
-
 
 @dataclass(frozen=True, slots=True)
 class ExportReport:
@@ -114,8 +109,8 @@ def export_snapshot(
             hi = min(lo + EXPORT_BLOCK, stop)
             seqs, hashes, bodies, prevs = reader.columns(lo, hi)
             out.writelines([
-                b"".join((HEAD, body, _TAIL_HASH, digest.hex().encode(), _TAIL_PREV,
-                          prev_hash.hex().encode(), _TAIL_SEQ, b"%d}\n" % seq))
+                HEAD + body + TAIL % (digest.hex().encode(), prev_hash.hex().encode(), seq)
+                + b"\n"
                 for seq, digest, body, prev_hash in zip(seqs, hashes, bodies, prevs, strict=True)
             ])
             if seqs:
