@@ -6,7 +6,7 @@ sealed records (``new_record``, ``open_record(s)``, ``update_record``),
 package: data keys travel as opaque ``DataKey`` objects and wrapped (encrypted) bytes.
 """
 
-from privault.crypto.keyring import DataKey, Keyring, open_keyring
+from privault.crypto.keyring import EMPTY_RECORD, DataKey, Keyring, open_keyring
 from privault.crypto.providers import (
     EnvKeyProvider,
     FileKeyProvider,
@@ -16,6 +16,7 @@ from privault.crypto.providers import (
 )
 
 __all__ = [
+    "EMPTY_RECORD",
     "DataKey",
     "EnvKeyProvider",
     "FileKeyProvider",

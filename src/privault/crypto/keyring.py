@@ -50,6 +50,7 @@ _NONCE_AT: Final[int] = _FIELD_HEADER.size  # where a sealed field's nonce start
 _BODY_AT: Final[int] = _NONCE_AT + NONCE_BYTES  # ... and its ciphertext and tag
 _TOKEN_MIN: Final[int] = _BODY_AT + 16
 _RECORD_VERSION: Final[bytes] = bytes([FORMAT_VERSION])
+EMPTY_RECORD: Final[bytes] = _RECORD_VERSION  # a sealed record without fields
 _MAX_NAME_BYTES: Final[int] = 0xFF
 _MAX_TOKEN_BYTES: Final[int] = 0xFFFF
 _SHA256_BLOCK: Final[int] = 64

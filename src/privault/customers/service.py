@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from privault.catalog.fields import FieldCatalog
 from privault.catalog.kinds import canonical, match_key
 from privault.clock import Clock
-from privault.crypto import DataKey, KeyProvider, Keyring
+from privault.crypto import EMPTY_RECORD, DataKey, KeyProvider, Keyring
 from privault.customers.records import (
     PreparedRecord,
     blind_indexes,
@@ -44,7 +44,6 @@ from privault.store.tables import BlindIndex, Customer, IndexRow, table_of
 CUSTOMERS = table_of(Customer)
 INDEXES = table_of(BlindIndex)
 FETCH_CHUNK: Final[int] = 5000
-EMPTY_RECORD: Final[bytes] = b"\x01"  # a sealed record without fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from privault.store.driver import cursor_of
+
 
 # A bulk insert stamps every row with the same few datetimes: format each once.
 @lru_cache(maxsize=64)
@@ -83,20 +85,17 @@ def select_by_keys(
     (no SQLAlchemy rows), in one statement; ``where`` is a fixed SQL condition of ours."""
     if not keys:
         return []
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
     postgresql = connection.dialect.name == "postgresql"
     condition = f"{key} = ANY(%s)" if postgresql else f"{key} IN ({_marks(len(keys))})"
     if where:
         condition += f" AND {where}"
     statement = f"SELECT {', '.join(columns)} FROM {table.name} WHERE {condition}"  # noqa: S608 -- names are ours
+    params = (list(keys),) if postgresql else keys
     # psycopg: binary results, so bytea arrives as raw bytes rather than hex text.
-    cursor = raw.cursor(binary=True) if postgresql else raw.cursor()
-    try:
-        cursor.execute(statement, (list(keys),) if postgresql else keys)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    with cursor_of(connection, statement, params, binary=postgresql) as cursor:
+        cursor.execute(statement, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _postgres_type(table: Table, column: str, dialect: Dialect) -> str:

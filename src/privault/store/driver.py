@@ -51,7 +51,7 @@ class Statement:
         """Every row (none for a write without ``RETURNING``), straight from the driver."""
         sql, order = self._for(connection.dialect)
         bound = self._bind(order, params)
-        with _cursor(connection, sql, bound) as cursor:
+        with cursor_of(connection, sql, bound) as cursor:
             cursor.execute(sql, bound)
             return list(cursor.fetchall()) if cursor.description is not None else []
 
@@ -59,18 +59,21 @@ class Statement:
         """The statement once per parameter set, in one driver call."""
         sql, order = self._for(connection.dialect)
         bound = [self._bind(order, row) for row in rows]
-        with _cursor(connection, sql, bound) as cursor:
+        with cursor_of(connection, sql, bound) as cursor:
             cursor.executemany(sql, bound)
 
 
 @contextmanager
-def _cursor(connection: Connection, sql: str, params: object) -> Iterator[Any]:
+def cursor_of(
+    connection: Connection, sql: str, params: object, *, binary: bool = False
+) -> Iterator[Any]:
     """A driver cursor; driver errors become SQLAlchemy's ``DBAPIError`` (as they would
-    through ``Connection.execute``), so callers keep one ``except SQLAlchemyError``."""
+    through ``Connection.execute``), so callers keep one ``except SQLAlchemyError``.
+    ``binary``: psycopg returns results in binary (bytea as raw bytes, not hex text)."""
     raw = connection.connection.driver_connection
     assert raw is not None
     dialect = connection.dialect
-    cursor = raw.cursor()
+    cursor = raw.cursor(binary=True) if binary else raw.cursor()
     try:
         yield cursor
     except dialect.loaded_dbapi.Error as exc:
@@ -94,4 +97,4 @@ def utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-__all__ = ["Statement", "utc"]
+__all__ = ["Statement", "cursor_of", "utc"]

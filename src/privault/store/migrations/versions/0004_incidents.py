@@ -79,9 +79,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_dedup_key"), ["dedup_key"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_incidents_reported_at"), ["reported_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_incidents_reported_at"), ["reported_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_status"), ["status"], unique=False)
 
     op.create_table(
@@ -127,8 +125,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("incident_events_no_update", "incident_events_no_delete",
-                     "incidents_no_delete"):
+        for name in (
+            "incident_events_no_update",
+            "incident_events_no_delete",
+            "incidents_no_delete",
+        ):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
         op.execute("DROP TRIGGER IF EXISTS incidents_no_delete ON incidents")
