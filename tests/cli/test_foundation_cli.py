@@ -139,3 +139,19 @@ def test_other_errors_are_one_line(tmp_path: Path) -> None:
         run(home, "customers", "count", env={"PRIVAULT_DATABASE_URL": "mysql://nope"}),
         "Unsupported database URL",
     )
+
+
+def test_usage_errors_are_one_clear_message_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the real entry point (not CliRunner): whichever copy of click Typer uses,
+    a usage error is its message and exit code 2, never a traceback."""
+    from privault.cli.app import main
+
+    monkeypatch.setattr(sys, "argv", ["privault", "demo", "--no-such-option"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "No such option: --no-such-option" in err
+    assert "Traceback" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Final
 
 import typer
 from click.exceptions import ClickException, Exit
@@ -51,8 +52,22 @@ def _register() -> None:
     from privault.cli import principals
 
     app.add_typer(principals.app, name="principals", help="Principals and their API keys.")
-    from privault.cli import serve; serve.register(app)  # noqa: E702, I001 -- REST API server
-    from privault.cli import incident; app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")  # noqa: E501, E702, I001
+    from privault.cli import serve
+
+    serve.register(app)  # noqa: E702, I001 -- REST API server
+    from privault.cli import incident
+
+    app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")  # noqa: E501, E702, I001
+
+
+# Newer Typer carries its own copy of click: its usage errors and ``Exit`` are then not
+# click's classes.  Both are caught, whichever Typer is installed.
+try:
+    from typer._click.exceptions import ClickException as _TyperUsageError
+except ImportError:  # pragma: no cover - a Typer that uses click itself
+    _TyperUsageError = ClickException  # type: ignore[assignment,misc]
+EXITS: Final = (Exit, typer.Exit)
+USAGE_ERRORS: Final = (ClickException, _TyperUsageError)
 
 
 def main() -> None:
@@ -62,9 +77,9 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except Exit as exc:
+    except EXITS as exc:
         sys.exit(exc.exit_code)
-    except ClickException as exc:
+    except USAGE_ERRORS as exc:  # an unknown option, a missing argument, a bad value
         exc.show()
         sys.exit(exc.exit_code)
     except PrivaultError as exc:
