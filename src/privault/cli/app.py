@@ -54,10 +54,10 @@ def _register() -> None:
     app.add_typer(principals.app, name="principals", help="Principals and their API keys.")
     from privault.cli import serve
 
-    serve.register(app)  # noqa: E702, I001 -- REST API server
+    serve.register(app)
     from privault.cli import incident
 
-    app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")  # noqa: E501, E702, I001
+    app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")
 
 
 # Newer Typer carries its own copy of click: its usage errors and ``Exit`` are then not
