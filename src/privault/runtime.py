@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -15,6 +15,7 @@ from privault.crypto import EnvKeyProvider, FileKeyProvider, KeyProvider, Keyrin
 from privault.customers.service import CustomerService
 from privault.errors import N_, ConfigError
 from privault.settings import Settings
+from privault.store.checkpoint import WalCheckpointer
 from privault.store.db import make_engine
 from privault.store.migrate import current_revision, head_revision
 
@@ -32,6 +33,7 @@ class Vault:
     keyring: Keyring
     taxonomy: Taxonomy
     clock: Clock
+    checkpointer: WalCheckpointer | None = field(default=None, repr=False)
 
     @cached_property
     def catalog(self) -> FieldCatalog:
@@ -50,6 +52,8 @@ class Vault:
         )
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
@@ -67,10 +71,15 @@ def open_vault(
             engine.dispose()
             raise ConfigError(N_("The database schema is out of date; run 'privault upgrade'."))
     keyring = open_keyring(key_provider(settings))
-    return Vault(
+    vault = Vault(
         settings=settings,
         engine=engine,
         keyring=keyring,
         taxonomy=Taxonomy.load(settings.taxonomy_extensions),
         clock=clock or SystemClock(),
     )
+    interval = settings.sqlite_checkpoint_interval_seconds
+    if interval is not None and engine.dialect.name == "sqlite":
+        vault.checkpointer = WalCheckpointer(engine, interval)
+        vault.checkpointer.start()
+    return vault

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
             "to its request time limit, so a query of a request that timed out stops too."
         ),
     )
+    sqlite_checkpoint_interval_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description=(
+            "SQLite: checkpoint the WAL from a background thread this often, instead of "
+            "inside whichever commit crosses SQLite's threshold.  The API sets 0.2."
+        ),
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for consent requests.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
     smtp_from: str | None = Field(default=None, description="Sender address of consent requests.")

@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from privault.api.limits import REQUEST_TIMEOUT_SECONDS
+from privault.api.limits import REQUEST_TIMEOUT_SECONDS, WAL_CHECKPOINT_SECONDS
 from privault.clock import Clock
 from privault.errors import PrivaultError
 from privault.i18n import negotiate
@@ -54,6 +54,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         # thread's query is cancelled by PostgreSQL instead of running on.
         settings = settings.model_copy(
             update={"statement_timeout_seconds": REQUEST_TIMEOUT_SECONDS}
+        )
+    if settings.sqlite_checkpoint_interval_seconds is None:
+        # No request's commit copies the WAL into the database (store.checkpoint).
+        settings = settings.model_copy(
+            update={"sqlite_checkpoint_interval_seconds": WAL_CHECKPOINT_SECONDS}
         )
     vault = open_vault(settings, clock)
 

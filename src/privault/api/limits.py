@@ -25,6 +25,8 @@ from privault.i18n import negotiate
 
 MAX_BODY_BYTES: Final[int] = 1024 * 1024
 REQUEST_TIMEOUT_SECONDS: Final[float] = 30.0
+# A SQLite API worker checkpoints its WAL this often, off the request path.
+WAL_CHECKPOINT_SECONDS: Final[float] = 0.2
 TOO_LARGE: Final = N_("The request body is larger than %(limit)s bytes.")
 TOO_SLOW: Final = N_("The request took too long and was stopped; no data was returned.")
 
