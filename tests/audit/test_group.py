@@ -4,7 +4,9 @@ batch fails every caller in it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -43,6 +45,41 @@ def test_a_failed_batch_fails_every_caller() -> None:
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(attempt, range(40))) == ["refused"] * 40
     assert sum(calls) == 40
+
+
+def test_a_leader_returns_once_its_own_entry_is_committed(log: AuditLog) -> None:
+    """Under steady load the queue never runs dry: the leader hands over to a waiting
+    caller rather than committing for everyone who arrives meanwhile."""
+    first_batch_may_commit = threading.Event()
+    second_batch_may_commit = threading.Event()
+    batches: list[int] = []
+
+    def gated(entries: Sequence[AuditEntry]) -> list[ChainedEntry]:
+        batches.append(len(entries))
+        (first_batch_may_commit if len(batches) == 1 else second_batch_may_commit).wait(10)
+        return log.record_many(entries)
+
+    committer = GroupCommitter(gated)
+    with ThreadPoolExecutor(4) as pool:
+        leader = pool.submit(committer.record, make_entry(0))
+        wait_until(lambda: len(batches) == 1)  # the leader is committing its batch
+        others = [pool.submit(committer.record, make_entry(i)) for i in (1, 2, 3)]
+        wait_until(lambda: len(committer._queue) == 3)  # they queued behind it
+        first_batch_may_commit.set()
+        assert leader.result(timeout=10).seq == 1  # while the next batch is still open
+        assert not any(f.done() for f in others)
+        wait_until(lambda: len(batches) == 2)  # a successor leads the next batch
+        second_batch_may_commit.set()
+        assert sorted(f.result(timeout=10).seq for f in others) == [2, 3, 4]
+    assert batches == [1, 3]
+    assert log.verify().ok
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
 
 
 def test_on_an_event_loop_the_entries_of_one_turn_share_a_transaction(log: AuditLog) -> None:

@@ -27,12 +27,23 @@ MAX_BATCH: Final[int] = 256
 @dataclass
 class _Waiter:
     entry: AuditEntry
-    done: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to commit for the others, not with a result
+    finished: bool = False
     result: ChainedEntry | None = None
     failure: BaseException | None = None
 
 
 class GroupCommitter:
+    """Group commit for callers on threads.
+
+    The leader commits what is waiting -- its own entry among it -- and then hands
+    leadership to the first caller still waiting, instead of committing for newcomers
+    until the queue runs dry.  Under steady load the queue never runs dry, and a leader
+    that kept going would hold its own request back for as long (PostgreSQL reads at
+    32 clients: p99 ~500 ms for a p50 of ~50 ms).
+    """
+
     def __init__(self, record_many: Callable[[Sequence[AuditEntry]], list[ChainedEntry]]) -> None:
         self._record_many = record_many
         self._lock = threading.Lock()
@@ -40,36 +51,46 @@ class GroupCommitter:
         self._leading = False
 
     def record(self, entry: AuditEntry) -> ChainedEntry:
-        waiter = _Waiter(entry)
+        me = _Waiter(entry)
         with self._lock:
-            self._queue.append(waiter)
-            lead = not self._leading
+            self._queue.append(me)
+            me.lead = not self._leading
             self._leading = True
-        if lead:
-            self._drain()
-        waiter.done.wait()
-        if waiter.failure is not None:
-            raise AuditUnavailable() from waiter.failure
-        assert waiter.result is not None
-        return waiter.result
+        if not me.lead:
+            me.wake.wait()
+        if not me.finished:  # leading, from the start or handed over
+            self._lead(me)
+        if me.failure is not None:
+            raise AuditUnavailable() from me.failure
+        assert me.result is not None
+        return me.result
 
-    def _drain(self) -> None:
-        while True:
+    def _lead(self, me: _Waiter) -> None:
+        while not me.finished:  # the first batch holds ``me`` unless 256 came before
             with self._lock:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                if not batch:
-                    self._leading = False
-                    return
             try:
                 results = self._record_many([w.entry for w in batch])
             except BaseException as exc:
                 for waiter in batch:
                     waiter.failure = exc
-                    waiter.done.set()
+                    self._finish(waiter)
                 continue
             for waiter, result in zip(batch, results, strict=True):
                 waiter.result = result
-                waiter.done.set()
+                self._finish(waiter)
+        with self._lock:
+            if not self._queue:
+                self._leading = False
+                return
+            successor = self._queue[0]
+            successor.lead = True
+        successor.wake.set()
+
+    @staticmethod
+    def _finish(waiter: _Waiter) -> None:
+        waiter.finished = True
+        waiter.wake.set()
 
 
 class LoopGroup:
