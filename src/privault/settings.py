@@ -52,6 +52,22 @@ class Settings(BaseSettings):
         le=512,
         description="Threads per API worker for blocking work (database, crypto).",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections each process keeps open.  Size it to the requests "
+            "an API worker runs at once: on PostgreSQL a connection opened beyond it "
+            "is closed again after use, and opening one costs the server a process."
+        ),
+    )
+    database_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Connections a process may open beyond the pool size at busy moments.",
+    )
     statement_timeout_seconds: float | None = Field(
         default=None,
         gt=0,
