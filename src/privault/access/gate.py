@@ -24,6 +24,7 @@ from privault.customers.service import CustomerRef
 from privault.errors import N_, AccessDenied, InvalidInput, NotFound
 from privault.policy import Condition, Decision, PolicyEngine, Request, compile_policy, load_policy
 from privault.runtime import Vault
+from privault.store.db import reads
 from privault.store.tables import Customer, table_of
 
 CUSTOMERS = table_of(Customer)
@@ -241,7 +242,7 @@ class AccessGate:
         )
         decision = self.engine.decide(request)
         customers = self.vault.customers
-        with self.vault.engine.connect() as connection:
+        with reads(self.vault.engine) as connection:
             try:
                 sealed = customers.load(connection, customer)
             except NotFound:

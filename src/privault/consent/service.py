@@ -67,13 +67,17 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    Integer,
     Select,
     and_,
     bindparam,
     func,
     insert,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -123,7 +127,7 @@ from privault.consent.schemas import (
 from privault.customers.service import CustomerRef, resolve_customer
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.store import driver
-from privault.store.db import session_scope
+from privault.store.db import reads, session_scope
 
 if TYPE_CHECKING:
     from privault.runtime import Vault
@@ -169,45 +173,55 @@ def _notice(row: Any) -> Notice:
     )
 
 
-# One customer's consent facts, read on every gated single-customer read.
+# One customer's consent facts, read on every gated single-customer read: decisions,
+# objections and restrictions in one statement (one round trip to PostgreSQL, one
+# statement for SQLite), each row tagged with its kind and laid out as
+#   kind, text x 4, timestamp x 2, integer x 2
+# (NULL where a kind has no such column).
 _CUSTOMER: BindParameter[str] = bindparam("customer_id")
-_STATES_OF = driver.Statement(
-    select(
-        STATES.c.purpose,
-        STATES.c.recipient,
-        STATES.c.status,
-        STATES.c.decided_at,
-        STATES.c.expires_at,
-        STATES.c.notice_id,
-        STATES.c.event_id,
+_DECISION, _OBJECTION, _RESTRICTION = 0, 1, 2
+
+
+def _kind(kind: int) -> ColumnElement[int]:
+    return literal_column(str(kind), Integer).label("kind")
+
+
+_FACTS_OF = driver.Statement(
+    union_all(
+        select(
+            _kind(_DECISION),
+            STATES.c.purpose,
+            STATES.c.recipient,
+            STATES.c.status,
+            null(),
+            STATES.c.decided_at,
+            STATES.c.expires_at,
+            STATES.c.notice_id,
+            STATES.c.event_id,
+        ).where(STATES.c.customer_id == _CUSTOMER),
+        select(
+            _kind(_OBJECTION),
+            OBJECTIONS.c.purpose,
+            OBJECTIONS.c.channel,
+            OBJECTIONS.c.actor,
+            OBJECTIONS.c.reason,
+            OBJECTIONS.c.recorded_at,
+            OBJECTIONS.c.lifted_at,
+            OBJECTIONS.c.id,
+            null(),
+        ).where(OBJECTIONS.c.customer_id == _CUSTOMER),
+        select(
+            _kind(_RESTRICTION),
+            null(),
+            RESTRICTIONS.c.channel,
+            RESTRICTIONS.c.actor,
+            RESTRICTIONS.c.reason,
+            RESTRICTIONS.c.recorded_at,
+            RESTRICTIONS.c.lifted_at,
+            RESTRICTIONS.c.id,
+            null(),
+        ).where(RESTRICTIONS.c.customer_id == _CUSTOMER),
     )
-    .where(STATES.c.customer_id == _CUSTOMER)
-    .order_by(STATES.c.purpose, STATES.c.recipient)
-)
-_OBJECTIONS_OF = driver.Statement(
-    select(
-        OBJECTIONS.c.id,
-        OBJECTIONS.c.purpose,
-        OBJECTIONS.c.channel,
-        OBJECTIONS.c.actor,
-        OBJECTIONS.c.reason,
-        OBJECTIONS.c.recorded_at,
-        OBJECTIONS.c.lifted_at,
-    )
-    .where(OBJECTIONS.c.customer_id == _CUSTOMER)
-    .order_by(OBJECTIONS.c.id)
-)
-_RESTRICTIONS_OF = driver.Statement(
-    select(
-        RESTRICTIONS.c.id,
-        RESTRICTIONS.c.channel,
-        RESTRICTIONS.c.actor,
-        RESTRICTIONS.c.reason,
-        RESTRICTIONS.c.recorded_at,
-        RESTRICTIONS.c.lifted_at,
-    )
-    .where(RESTRICTIONS.c.customer_id == _CUSTOMER)
-    .order_by(RESTRICTIONS.c.id)
 )
 
 
@@ -820,38 +834,40 @@ class ConsentService:
         """
         at = at or self.clock.now()
         if connection is None:
-            with self.engine.connect() as own:
+            with reads(self.engine) as own:
                 return self.customer_consent_state(customer, at, connection=own)
         ref = (
             customer
             if isinstance(customer, CustomerRef)
             else resolve_customer(connection, customer)
         )
-        states = _STATES_OF.rows(connection, customer_id=ref.id)
-        objections = _OBJECTIONS_OF.rows(connection, customer_id=ref.id)
-        restrictions = _RESTRICTIONS_OF.rows(connection, customer_id=ref.id)
+        decisions: list[ConsentDecision] = []
+        objections: list[ObjectionView] = []
+        restrictions: list[RestrictionView] = []
+        for kind, t1, t2, t3, t4, at1, at2, n1, n2 in _FACTS_OF.rows(
+            connection, customer_id=ref.id
+        ):
+            recorded = driver.utc(at1)
+            if recorded is None:
+                continue
+            if kind == _DECISION:  # purpose, recipient, status; decided, expires; notice, event
+                decisions.append(
+                    ConsentDecision(t1, t2 or None, t3, recorded, driver.utc(at2), n1, n2)
+                )
+            elif recorded > at:  # objections and restrictions recorded after ``at``
+                continue
+            elif kind == _OBJECTION:  # purpose, channel, actor, reason; recorded, lifted; id
+                objections.append(ObjectionView(n1, t1, t2, t3, t4, recorded, driver.utc(at2)))
+            else:  # channel, actor, reason; recorded, lifted; id
+                restrictions.append(RestrictionView(n1, t2, t3, t4, recorded, driver.utc(at2)))
         return ConsentFacts(
             customer_id=ref.id,
             public_id=ref.public_id,
             language=ref.language,
             at=at,
-            decisions=tuple(
-                ConsentDecision(
-                    purpose, recipient or None, status, decided, driver.utc(expires), notice, event
-                )
-                for purpose, recipient, status, decided_at, expires, notice, event in states
-                if (decided := driver.utc(decided_at)) is not None
-            ),
-            objections=tuple(
-                ObjectionView(id_, purpose, channel, actor, reason, recorded, driver.utc(lifted))
-                for id_, purpose, channel, actor, reason, recorded_at, lifted in objections
-                if (recorded := driver.utc(recorded_at)) is not None and recorded <= at
-            ),
-            restrictions=tuple(
-                RestrictionView(id_, channel, actor, reason, recorded, driver.utc(lifted))
-                for id_, channel, actor, reason, recorded_at, lifted in restrictions
-                if (recorded := driver.utc(recorded_at)) is not None and recorded <= at
-            ),
+            decisions=tuple(sorted(decisions, key=lambda d: (d.purpose, d.recipient or ""))),
+            objections=tuple(sorted(objections, key=lambda o: o.id)),
+            restrictions=tuple(sorted(restrictions, key=lambda r: r.id)),
         )
 
     def proof(self, customer_id: str) -> Proof:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -179,6 +179,19 @@ def write_lock(engine: Engine) -> Iterator[None]:
         return
     with _writer(engine).held():
         yield
+
+
+@contextmanager
+def reads(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection for a few reads that need no transaction of their own (the
+    access gate's single-customer read).  On PostgreSQL it runs in autocommit: no
+    ``BEGIN`` before the first statement and no ``ROLLBACK`` on return, two round trips
+    saved, and each statement sees the latest committed data, as it would in a READ
+    COMMITTED transaction.  SQLite's driver opens no transaction for a read anyway."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 @contextmanager
