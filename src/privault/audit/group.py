@@ -27,8 +27,8 @@ MAX_BATCH: Final[int] = 256
 @dataclass
 class _Waiter:
     entry: AuditEntry
+    # Set when the entry is committed (or failed), or when the caller is to lead.
     wake: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # woken to commit for the others, not with a result
     finished: bool = False
     result: ChainedEntry | None = None
     failure: BaseException | None = None
@@ -54,9 +54,9 @@ class GroupCommitter:
         me = _Waiter(entry)
         with self._lock:
             self._queue.append(me)
-            me.lead = not self._leading
+            lead = not self._leading
             self._leading = True
-        if not me.lead:
+        if not lead:
             me.wake.wait()
         if not me.finished:  # leading, from the start or handed over
             self._lead(me)
@@ -84,8 +84,7 @@ class GroupCommitter:
                 self._leading = False
                 return
             successor = self._queue[0]
-            successor.lead = True
-        successor.wake.set()
+        successor.wake.set()  # not finished: it leads the next batch
 
     @staticmethod
     def _finish(waiter: _Waiter) -> None:

@@ -829,8 +829,9 @@ class ConsentService:
         """The pure facts for one customer; ``facts.allows(purpose, recipient)`` decides.
 
         ``customer`` is an internal id, or a ``CustomerRef`` the caller already resolved
-        (the access gate's read path, which also lends its ``connection``).  Three
-        indexed driver-level reads (``store.driver``): this is on every gated read.
+        (the access gate's read path, which also lends its ``connection``).  One
+        driver-level statement of three indexed reads (``store.driver``): this is on
+        every gated read.
         """
         at = at or self.clock.now()
         if connection is None:
