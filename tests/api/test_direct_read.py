@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from privault.api.direct import DirectRead
 from privault.api.services import ApiServices
+from privault.clock import FixedClock
 from privault.store.db import long_writes
-from tests.api.s1_world import MARKETING, SUPPORT, World, auth
+from tests.api.s1_world import MARKETING, SUPPORT, World, auth, make_app
 from tests.audit.test_fail_closed import make_unwritable
 
 
@@ -196,3 +198,44 @@ def test_without_an_audit_trail_both_paths_fail_closed(
         assert response.status_code == 503
         assert response.json()["code"] == "audit_unavailable"
         assert "jana@example.com" not in response.text and "values" not in response.json()
+
+
+def test_the_loop_reads_on_a_connection_of_its_own(world: World, clock: FixedClock) -> None:
+    """SQLite: the event loop keeps one connection for the customers it reads (reads
+    that interleave at their awaits share it), replaces it after a database error, and
+    gives it back at shutdown.  PostgreSQL reads take pooled ones in their threads."""
+    api = ApiServices.build(world.vault)
+    engine = world.vault.engine
+    emails = ["jana@example.com", "petr@example.com", "zainab@example.org"] * 10
+
+    async def reads() -> list[dict[str, str | None]]:
+        results = await asyncio.gather(
+            *(api.read("jana.dvorakova", SUPPORT, world.ids[email], ["email"]) for email in emails)
+        )
+        return [dict(result.record.values) for result in results]
+
+    try:
+        assert asyncio.run(reads()) == [{"email": email} for email in emails]
+        if engine.dialect.name != "sqlite":
+            assert api._loop_connection is None
+            return
+        kept = api._loop_connection
+        assert kept is not None and engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        kept.connection.driver_connection.close()  # type: ignore[union-attr]
+        with pytest.raises(SQLAlchemyError):  # the read that finds it broken fails...
+            asyncio.run(reads())
+        assert asyncio.run(reads()) == [{"email": e} for e in emails]  # ...not the next
+        assert api._loop_connection is not None and api._loop_connection is not kept
+    finally:
+        api.close()
+    assert api._loop_connection is None
+
+    with TestClient(make_app(world.vault.settings, clock)) as client:
+        served = _api(client)
+        response = client.get(
+            f"/api/v1/customers/{world.ids['jana@example.com']}",
+            params={"purpose": SUPPORT, "fields": "email"},
+            headers=auth(world.keys["jana.dvorakova"], "en"),
+        )
+        assert response.status_code == 200 and served._loop_connection is not None
+    assert served._loop_connection is None  # given back when the app shut down

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from privault.access import conditions
 from privault.access.principals import PrincipalService
@@ -230,11 +231,15 @@ class AccessGate:
         roles: Sequence[str] = (),
         recipient: str | None = None,
         action: str = "read",
+        connection: Connection | None = None,
     ) -> Steps[ReadResult]:
         """``read`` as steps: each audit entry is yielded, and the read goes on only
         once its sequence number is sent back -- i.e. once the entry is committed
         (``drive`` does it in this thread; the API can await a commit instead).
-        Abandoned at a yield, nothing is decrypted or returned."""
+        Abandoned at a yield, nothing is decrypted or returned.
+
+        The customer is read on ``connection`` if one is lent (the API's event loop
+        keeps its own), else on one from the pool (``store.db.reads``)."""
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
         request = Request(
@@ -242,7 +247,10 @@ class AccessGate:
         )
         decision = self.engine.decide(request)
         customers = self.vault.customers
-        with reads(self.vault.engine) as connection:
+        source: AbstractContextManager[Connection] = (
+            nullcontext(connection) if connection is not None else reads(self.vault.engine)
+        )
+        with source as connection:
             try:
                 sealed = customers.load(connection, customer)
             except NotFound:

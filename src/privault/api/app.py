@@ -74,6 +74,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
+            _app.state.api.close()
             vault.close()
 
     # FastAPI's own OpenTelemetry hooks stay off: they would record validation failures

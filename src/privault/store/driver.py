@@ -73,15 +73,17 @@ def cursor_of(
     raw = connection.connection.driver_connection
     assert raw is not None
     dialect = connection.dialect
-    cursor = raw.cursor(binary=True) if binary else raw.cursor()
+    cursor = None
     try:
+        cursor = raw.cursor(binary=True) if binary else raw.cursor()  # fails if closed
         yield cursor
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
         ) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 def utc(value: datetime | str | None) -> datetime | None:
