@@ -153,3 +153,52 @@ def test_schemathesis_finds_no_server_errors(world: World, client: TestClient) -
 
         run()
     assert failures == []
+
+
+def test_control_characters_in_free_text_are_a_clear_422_on_every_store(
+    world: World, client: TestClient
+) -> None:
+    """PostgreSQL cannot store NUL: free text with control characters (but tabs and
+    line breaks) is refused with the reason, in the caller's language, on both stores
+    -- not a 500 on one of them (schemathesis found it) -- and nothing is written."""
+    headers = auth(world.keys["sana.malik"], "cs")
+    customer = world.ids["jana@example.com"]
+    incident = client.post(
+        "/api/v1/incidents",
+        json={"description": "Tabs\tand\r\nline breaks are fine."},
+        headers=headers,
+    )
+    assert incident.status_code == 201, incident.text
+    at = f"/api/v1/incidents/{incident.json()['id']}"
+    before = client.get(at, headers=headers).json()
+    consent = f"/api/v1/customers/{customer}/consent"
+    for path, body in (
+        ("/api/v1/incidents", {"description": "a\x00b"}),
+        ("/api/v1/incidents", {"description": "ok", "title": "\x00"}),
+        ("/api/v1/incidents", {"description": "ok", "systems": ["crm\x1b[0m"]}),
+        (f"{at}/notes", {"text": "note\x00"}),
+        (f"{at}/transition", {"status": "triaged", "reason": "\x07"}),
+        (f"{at}/assess", {"consequences": "\x00"}),
+        (f"{consent}/objections", {"purpose": "marketing", "reason": "x\x00"}),
+        (f"{consent}/restriction", {"reason": "\x9b"}),
+    ):
+        answer = client.post(path, json=body, headers=headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["code"] == "invalid_input"
+        assert answer.json()["detail"] == "Hodnota obsahuje řídicí znaky."
+    after = client.get(at, headers=headers).json()
+    assert after == before  # no note, transition or assessment was recorded
+    listed = client.get("/api/v1/incidents", headers=headers).json()
+    assert len(listed) == 1
+    assert client.get(f"{consent}", headers=headers).json()["objections"] == []
+
+
+def test_an_impossible_time_noticed_is_a_clear_422(world: World, client: TestClient) -> None:
+    headers = auth(world.keys["jana.dvorakova"], "ur")
+    answer = client.post(
+        "/api/v1/incidents",
+        json={"description": "Seen long ago.", "noticed_at": "0001-01-01T00:00:00+01:00"},
+        headers=headers,
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == "پتا چلنے کا وقت بہت پرانا ہے۔"

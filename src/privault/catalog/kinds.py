@@ -21,6 +21,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
 from privault.errors import N_, InvalidInput
+from privault.text import CONTROL
 
 KindName = Literal[
     "email", "phone", "iban", "date", "name", "text", "customer_number", "national_id", "country"
@@ -41,7 +42,6 @@ MAX_VALUE_LENGTH: Final[int] = 1000
 
 _SPACES = re.compile(r"\s+")
 _ASCII_DIGIT = re.compile("[0-9]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _CUSTOMER_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9\-/]{2,39}$")
 _NATIONAL_ID = re.compile(r"^[A-Z0-9]{4,20}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -57,7 +57,7 @@ def _clean_text(raw: str) -> str:
         raise InvalidInput(
             N_("The value is longer than %(limit)s characters."), limit=MAX_VALUE_LENGTH
         )
-    if _CONTROL.search(text):
+    if CONTROL.search(text):  # tabs and line breaks were spaces by now
         raise InvalidInput(N_("The value contains control characters."))
     return text
 

@@ -128,6 +128,7 @@ from privault.customers.service import CustomerRef, resolve_customer
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.store import driver
 from privault.store.db import reads, session_scope
+from privault.text import free_text
 
 if TYPE_CHECKING:
     from privault.runtime import Vault
@@ -741,7 +742,7 @@ class ConsentService:
                     purpose=purpose,
                     channel=channel,
                     actor=actor,
-                    reason=reason.strip(),
+                    reason=free_text(reason),
                     recorded_at=now,
                 )
                 .returning(*OBJECTIONS.c)
@@ -792,7 +793,7 @@ class ConsentService:
                     customer_id=customer_id,
                     channel=channel,
                     actor=actor,
-                    reason=reason.strip(),
+                    reason=free_text(reason),
                     recorded_at=self.clock.now(),
                 )
                 .returning(*RESTRICTIONS.c)

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
@@ -40,6 +40,7 @@ from privault.incidents.workflow import (
 from privault.runtime import Vault
 from privault.scan import Scanner, default_registry
 from privault.scan.formats.base import mask
+from privault.text import free_text
 
 SYSTEM_ACTOR: Final = "privault"
 ANONYMOUS: Final = "anonymous"
@@ -48,6 +49,9 @@ MAX_TEXT: Final[int] = 5000
 _NAME = re.compile(r"[^\W_][\w.:@/+-]{0,127}")
 _KEY = re.compile(r"[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*")
 FUTURE_SLACK: Final = timedelta(minutes=5)
+# Reports of things noticed before this are typos (and 0001-01-01+01:00 is no instant
+# a database can store).
+EARLIEST_NOTICED: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 N_REPORTED = N_("Incident reported.")
 N_DETECTED = N_("Incident raised automatically.")
@@ -71,7 +75,7 @@ def _scrubber(regions: tuple[str, ...]) -> Scanner:
 def scrub(text: str, regions: Sequence[str] = ("CZ", "PK", "GB", "US", "DE")) -> str:
     """``text`` with every piece of personal data the recognisers know replaced by its
     type (``[EMAIL_ADDRESS]``); incidents describe what happened, not whose data."""
-    text = text.strip()[:MAX_TEXT]
+    text = free_text(text)[:MAX_TEXT]
     if not text:
         return text
     return mask(text, _scrubber(tuple(regions)).analyze(text))
@@ -271,6 +275,8 @@ class IncidentService:
                 raise InvalidInput(N_("Give the time with a time zone (UTC is fine)."))
             if noticed_at > now + FUTURE_SLACK:
                 raise InvalidInput(N_("The time it was noticed cannot be in the future."))
+            if noticed_at < EARLIEST_NOTICED:
+                raise InvalidInput(N_("The time it was noticed is too far in the past."))
         aware_at = min(noticed_at, now) if noticed_at is not None else now
         text = self._scrub(description)
         if not text:
