@@ -74,6 +74,7 @@ class WalCheckpointer:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self._stop.clear()
         event.listen(self.engine, "connect", _backstop)
         # Connections already pooled were opened with SQLite's default threshold.
         self.engine.dispose()
