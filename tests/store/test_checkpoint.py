@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from privault.api.app import create_app
 from privault.api.limits import WAL_CHECKPOINT_SECONDS
 from privault.runtime import Vault
 from privault.settings import Settings
@@ -127,20 +126,16 @@ def test_a_failing_checkpoint_is_logged_once_and_retried(
     engine.dispose()
 
 
-def test_the_api_checkpoints_sqlite_in_the_background(vault: Vault) -> None:
-    app = create_app(vault.settings, vault.clock)
-    served: Vault = app.state.vault
-    try:
-        assert served.settings.sqlite_checkpoint_interval_seconds == WAL_CHECKPOINT_SECONDS
-        if served.engine.dialect.name == "sqlite":
-            assert served.checkpointer is not None
-            checkpointer = served.checkpointer
-            wait_for(lambda: checkpointer.checkpoints > 0)
-        else:  # PostgreSQL has no WAL of ours to checkpoint
-            assert served.checkpointer is None
-    finally:
-        served.close()
-    assert not _checkpoint_threads()
+def test_the_api_checkpoints_sqlite_in_the_background(api_vault: Vault) -> None:
+    assert api_vault.settings.sqlite_checkpoint_interval_seconds == WAL_CHECKPOINT_SECONDS
+    if api_vault.engine.dialect.name == "sqlite":
+        checkpointer = api_vault.checkpointer
+        assert checkpointer is not None
+        wait_for(lambda: checkpointer.checkpoints > 0)
+        api_vault.close()
+        assert not _checkpoint_threads()  # closing the vault stops it
+    else:  # PostgreSQL has no WAL of ours to checkpoint
+        assert api_vault.checkpointer is None
 
 
 def test_postgresql_engines_are_refused(tmp_path: Path) -> None:

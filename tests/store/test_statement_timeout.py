@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from privault.api.app import create_app
 from privault.api.limits import REQUEST_TIMEOUT_SECONDS
 from privault.runtime import Vault
 from privault.settings import Settings
@@ -37,14 +36,9 @@ def test_long_statements_are_cancelled(settings: Settings) -> None:
         engine.dispose()
 
 
-def test_the_api_limits_statements_to_its_request_time(vault: Vault) -> None:
-    app = create_app(vault.settings, vault.clock)
-    served: Vault = app.state.vault
-    try:
-        assert served.settings.statement_timeout_seconds == REQUEST_TIMEOUT_SECONDS
-        if served.engine.dialect.name == "postgresql":
-            with served.engine.connect() as connection:
-                limit = connection.exec_driver_sql("SHOW statement_timeout").scalar_one()
-            assert limit == f"{int(REQUEST_TIMEOUT_SECONDS)}s"
-    finally:
-        served.close()
+def test_the_api_limits_statements_to_its_request_time(api_vault: Vault) -> None:
+    assert api_vault.settings.statement_timeout_seconds == REQUEST_TIMEOUT_SECONDS
+    if api_vault.engine.dialect.name == "postgresql":
+        with api_vault.engine.connect() as connection:
+            limit = connection.exec_driver_sql("SHOW statement_timeout").scalar_one()
+        assert limit == f"{int(REQUEST_TIMEOUT_SECONDS)}s"
