@@ -6,11 +6,12 @@ and is recorded in the audit trail *before* any data is returned (fail closed).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -33,6 +34,28 @@ T = TypeVar("T")
 # An operation as steps: it yields each audit entry and goes on once it is sent the
 # entry's sequence number (committed); it returns its result.
 Steps = Generator[AuditEntry, int, T]
+P = ParamSpec("P")
+
+
+def driven(
+    steps: Callable[Concatenate[AccessGate, P], Steps[T]],
+) -> Callable[Concatenate[AccessGate, P], T]:
+    """The operation ``steps`` describes, run to the end in the calling thread, each
+    audit entry committed (group commit) before it goes on (``AccessGate.drive``)."""
+
+    name = steps.__name__
+
+    @functools.wraps(steps)
+    def run(gate: AccessGate, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        # Looked up on the gate, as ``gate.read_steps(...)`` would be (overridable).
+        operation: Callable[P, Steps[T]] = getattr(gate, name)
+        return gate.drive(operation(*args, **kwargs))
+
+    run.__name__ = name.removesuffix("_steps")  # ``read`` for ``read_steps``
+    run.__qualname__ = steps.__qualname__.removesuffix("_steps")
+    return run
+
+
 ENGINE_TTL_SECONDS: Final[float] = 5.0
 EXPORT_CHUNK: Final[int] = 2000
 
@@ -142,15 +165,14 @@ class AccessGate:
         # its own entry is durable (fail closed either way).
         return self.audit.record_grouped(entry).seq
 
-    def _refuse(self, decision: Decision, *, subjects: Sequence[str] = (), **counts: int) -> None:
-        self.drive(self._refuse_steps(decision, subjects=subjects, **counts))
-
     def _refuse_steps(
-        self, decision: Decision, *, subjects: Sequence[str] = (), **counts: int
+        self, /, decision: Decision, *, subjects: Sequence[str] = (), **counts: int
     ) -> Steps[None]:
         """Record the refusal, then raise ``AccessDenied``."""
         yield self._entry(decision, Outcome.DENIED, subjects=subjects, counts=counts)
         raise AccessDenied(decision)
+
+    _refuse = driven(_refuse_steps)
 
     # -- one customer -----------------------------------------------------------------
 
@@ -180,36 +202,6 @@ class AccessGate:
     def _plaintext_of(self, ref: CustomerRef) -> Callable[[list[str]], Mapping[str, str | None]]:
         return lambda names: self.vault.customers.fetch(ref.id, names)
 
-    def read(
-        self,
-        principal: str,
-        purpose: str,
-        customer: str,
-        fields: Sequence[str],
-        *,
-        roles: Sequence[str] = (),
-        recipient: str | None = None,
-        action: str = "read",
-    ) -> ReadResult:
-        """One customer's fields, each in the view the policy allows, or ``AccessDenied``.
-
-        The hot path of the API: one pooled connection reads the customer with the
-        wrapped key and sealed record and (only for conditional fields) the customer's
-        consent facts; the decision is audited; then only the fields shown are
-        decrypted.
-        """
-        return self.drive(
-            self.read_steps(
-                principal,
-                purpose,
-                customer,
-                fields,
-                roles=roles,
-                recipient=recipient,
-                action=action,
-            )
-        )
-
     def drive(self, steps: Steps[T]) -> T:
         """Run ``steps``, committing each audit entry it yields (group commit) and
         sending back its sequence number."""
@@ -233,13 +225,17 @@ class AccessGate:
         action: str = "read",
         connection: Connection | None = None,
     ) -> Steps[ReadResult]:
-        """``read`` as steps: each audit entry is yielded, and the read goes on only
-        once its sequence number is sent back -- i.e. once the entry is committed
-        (``drive`` does it in this thread; the API can await a commit instead).
+        """One customer's fields, each in the view the policy allows, or
+        ``AccessDenied`` -- as steps: each audit entry is yielded, and the read goes on
+        only once its sequence number is sent back, i.e. once the entry is committed
+        (``read`` drives it in this thread; the API can await a commit instead).
         Abandoned at a yield, nothing is decrypted or returned.
 
-        The customer is read on ``connection`` if one is lent (the API's event loop
-        keeps its own), else on one from the pool (``store.db.reads``)."""
+        The hot path of the API: one connection reads the customer with the wrapped key
+        and sealed record and (only for conditional fields) the customer's consent
+        facts -- the one lent as ``connection`` (the API's event loop keeps its own),
+        else one from the pool (``store.db.reads``); the decision is audited; then only
+        the fields shown are decrypted."""
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
         request = Request(
@@ -270,14 +266,7 @@ class AccessGate:
             )
         )
 
-    def _deliver(
-        self,
-        decision: Decision,
-        ref: CustomerRef,
-        failures: Mapping[str, str],
-        plaintext: Callable[[list[str]], Mapping[str, str | None]],
-    ) -> ReadResult:
-        return self.drive(self._deliver_steps(decision, ref, failures, plaintext))
+    read = driven(read_steps)
 
     def _deliver_steps(
         self,
@@ -340,6 +329,8 @@ class AccessGate:
             audit_seq=seq,
         )
         return ReadResult(Record(ref.public_id, values), summary, decision)
+
+    _deliver = driven(_deliver_steps)
 
     def lookup(
         self,
