@@ -49,17 +49,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The privault web app over the vault that ``settings`` describe."""
     from privault.consent.views import router as consent_router
 
-    if settings.statement_timeout_seconds is None:
+    serving = {
         # No statement of a request outlives the request: after a 504 the abandoned
         # thread's query is cancelled by PostgreSQL instead of running on.
-        settings = settings.model_copy(
-            update={"statement_timeout_seconds": REQUEST_TIMEOUT_SECONDS}
-        )
-    if settings.sqlite_checkpoint_interval_seconds is None:
+        "statement_timeout_seconds": REQUEST_TIMEOUT_SECONDS,
         # No request's commit copies the WAL into the database (store.checkpoint).
-        settings = settings.model_copy(
-            update={"sqlite_checkpoint_interval_seconds": WAL_CHECKPOINT_SECONDS}
-        )
+        "sqlite_checkpoint_interval_seconds": WAL_CHECKPOINT_SECONDS,
+    }
+    settings = settings.model_copy(
+        update={name: value for name, value in serving.items() if getattr(settings, name) is None}
+    )
     vault = open_vault(settings, clock)
 
     @asynccontextmanager

@@ -84,19 +84,19 @@ class _Writer:
         self.path = path
         self.lock = threading.RLock()
         self.depth = 0
-        self.fd: int | None = None
-        self.pid = 0
-        self.probe: int | None = None  # the descriptor ``long_running`` probes with
-        self.probe_pid = 0
+        self._fds: dict[str, tuple[int, int]] = {}  # lock file -> (pid, descriptor)
         self.probe_lock = threading.Lock()  # never held across a write
 
-    def _descriptor(self) -> int | None:
+    def _descriptor(self, suffix: str = "") -> int | None:
+        """This process's descriptor of the lock file ``<path><suffix>`` (a forked
+        child opens its own)."""
         if self.path is None or fcntl is None:
             return None
-        if self.fd is None or self.pid != os.getpid():  # a forked child opens its own
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self.pid = os.getpid()
-        return self.fd
+        found = self._fds.get(suffix)
+        if found is None or found[0] != os.getpid():
+            found = (os.getpid(), os.open(self.path + suffix, os.O_RDWR | os.O_CREAT, 0o600))
+            self._fds[suffix] = found
+        return found[1]
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -129,17 +129,15 @@ class _Writer:
     def long_running(self) -> bool:
         """Whether any thread or process is inside ``long`` now.  A probe: it takes and
         drops an exclusive lock on the marker without waiting."""
-        if self.path is None or fcntl is None:
-            return False
         with self.probe_lock:
-            if self.probe is None or self.probe_pid != os.getpid():  # a forked child
-                self.probe = os.open(f"{self.path}.long", os.O_RDWR | os.O_CREAT, 0o600)
-                self.probe_pid = os.getpid()
+            probe = self._descriptor(".long")
+            if probe is None:
+                return False
             try:
-                fcntl.flock(self.probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
-            fcntl.flock(self.probe, fcntl.LOCK_UN)
+            fcntl.flock(probe, fcntl.LOCK_UN)
             return False
 
 
