@@ -9,8 +9,9 @@ schema (dropped afterwards), so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,15 @@ POSTGRES_URL = os.environ.get(
     "PRIVAULT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Poll ``condition`` (what another thread is doing) until it holds; fail after
+    ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,6 +15,7 @@ from privault.audit.chain import ChainedEntry
 from privault.audit.group import GroupCommitter, LoopGroup
 from privault.errors import AuditUnavailable
 from tests.audit.conftest import make_entry
+from tests.conftest import wait_until
 
 
 def test_concurrent_callers_share_transactions_and_the_chain_verifies(log: AuditLog) -> None:
@@ -73,13 +73,6 @@ def test_a_leader_returns_once_its_own_entry_is_committed(log: AuditLog) -> None
         assert sorted(f.result(timeout=10).seq for f in others) == [2, 3, 4]
     assert batches == [1, 3]
     assert log.verify().ok
-
-
-def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def test_on_an_event_loop_the_entries_of_one_turn_share_a_transaction(log: AuditLog) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from privault.settings import Settings
 from privault.store import checkpoint as checkpoints
 from privault.store import make_engine
 from privault.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpoint
+from tests.conftest import wait_until
 
 PAGE = 4096
 SQLITE_DEFAULT_PAGES = 1000  # SQLite's own wal_autocheckpoint
@@ -43,13 +42,6 @@ def write_pages(engine: Engine, pages: int) -> None:
 
 def wal_bytes(engine: Engine) -> int:
     return Path(f"{engine.url.database}-wal").stat().st_size
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_without_it_commits_checkpoint_as_sqlite_does(engine: Engine) -> None:
@@ -90,7 +82,7 @@ def test_the_thread_keeps_the_wal_bounded(engine: Engine) -> None:
             # A tick that began after the round copies all of it into the database;
             # the next round's first writer then starts the WAL file over.
             ticks = ticking.checkpoints
-            wait_for(lambda: ticking.checkpoints >= ticks + 2)  # noqa: B023
+            wait_until(lambda: ticking.checkpoints >= ticks + 2)  # noqa: B023
         # Six rounds of 1,000 pages, and the WAL file never held more than about one.
         assert wal_bytes(engine) < 1.5 * SQLITE_DEFAULT_PAGES * PAGE
         with engine.connect() as connection:
@@ -117,7 +109,7 @@ def test_a_failing_checkpoint_is_logged_once_and_retried(
     with caplog.at_level(logging.WARNING, logger="privault.store"):
         ticking.start()
         try:
-            wait_for(lambda: failures >= 5)  # the thread goes on after a failure
+            wait_until(lambda: failures >= 5)  # the thread goes on after a failure
         finally:
             ticking.stop()
     warnings = [r.getMessage() for r in caplog.records]
@@ -131,7 +123,7 @@ def test_the_api_checkpoints_sqlite_in_the_background(api_vault: Vault) -> None:
     if api_vault.engine.dialect.name == "sqlite":
         checkpointer = api_vault.checkpointer
         assert checkpointer is not None
-        wait_for(lambda: checkpointer.checkpoints > 0)
+        wait_until(lambda: checkpointer.checkpoints > 0)
         api_vault.close()
         assert not _checkpoint_threads()  # closing the vault stops it
     else:  # PostgreSQL has no WAL of ours to checkpoint
