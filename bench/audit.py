@@ -43,11 +43,16 @@ BATCH = 10_000
 
 def entry(i: int) -> AuditEntry:
     return AuditEntry(
-        at=T0 + timedelta(milliseconds=i), kind=Kind.DECISION, action="read",
-        principal=f"svc-{i % 7}", outcome=Outcome.ALLOWED if i % 5 else Outcome.DENIED,
-        purpose="essential.service.support", fields=("email", "phone"),
+        at=T0 + timedelta(milliseconds=i),
+        kind=Kind.DECISION,
+        action="read",
+        principal=f"svc-{i % 7}",
+        outcome=Outcome.ALLOWED if i % 5 else Outcome.DENIED,
+        purpose="essential.service.support",
+        fields=("email", "phone"),
         categories=("user.contact.email", "user.contact.phone_number"),
-        subjects=(f"cus_{i:016x}",), reasons=() if i % 5 else ("not_authorised",),
+        subjects=(f"cus_{i:016x}",),
+        reasons=() if i % 5 else ("not_authorised",),
         details={"request_id": f"req-{i:x}"},
     )
 
@@ -95,8 +100,9 @@ def median_rate(verify: Callable[[], VerifyReport], total: int, repeat: int) -> 
     return f"{statistics.median(rates):,.0f}"
 
 
-def run(backend: str, entries: int, singles: int, repeat: int, out: Console
-        ) -> list[tuple[str, ...]]:
+def run(
+    backend: str, entries: int, singles: int, repeat: int, out: Console
+) -> list[tuple[str, ...]]:
     work = Path(tempfile.mkdtemp(prefix=f"privault-audit-{backend}-"))
     rows: list[tuple[str, ...]] = []
     try:
@@ -112,18 +118,31 @@ def run(backend: str, entries: int, singles: int, repeat: int, out: Console
                 log.record_many(entry(i) for i in range(start, min(entries, start + BATCH)))
                 if out.is_terminal:  # a redirected run gets the table alone
                     out.print(f"  {backend}: {min(entries, start + BATCH):,} entries", end="\r")
-            rows.append((backend, f"append, batches of {BATCH:,}", f"{entries:,}",
-                         rate(entries, time.perf_counter() - started)))
+            rows.append(
+                (
+                    backend,
+                    f"append, batches of {BATCH:,}",
+                    f"{entries:,}",
+                    rate(entries, time.perf_counter() - started),
+                )
+            )
 
             started = time.perf_counter()
             for i in range(singles):
                 log.record(entry(entries + i))
-            rows.append((backend, "append, one transaction each", f"{singles:,}",
-                         rate(singles, time.perf_counter() - started)))
+            rows.append(
+                (
+                    backend,
+                    "append, one transaction each",
+                    f"{singles:,}",
+                    rate(singles, time.perf_counter() - started),
+                )
+            )
             total = entries + singles
 
-            rows.append((backend, "verify (database)", f"{total:,}",
-                         median_rate(log.verify, total, repeat)))
+            rows.append(
+                (backend, "verify (database)", f"{total:,}", median_rate(log.verify, total, repeat))
+            )
 
             started = time.perf_counter()
             log.export(work / "export")
@@ -131,8 +150,14 @@ def run(backend: str, entries: int, singles: int, repeat: int, out: Console
             rows.append((backend, "export", f"{total:,}", rate(total, elapsed)))
 
         key = keyring.public_signing_key()
-        rows.append((backend, "verify --from export", f"{total:,}",
-                     median_rate(lambda: verify_export(work / "export", {key}), total, repeat)))
+        rows.append(
+            (
+                backend,
+                "verify --from export",
+                f"{total:,}",
+                median_rate(lambda: verify_export(work / "export", {key}), total, repeat),
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -152,8 +177,13 @@ def main() -> None:
     for backend in backends:
         entries = args.entries if backend == "sqlite" else args.pg_entries
         rows += run(backend, entries, args.singles, args.repeat, out)
-    table = Table("database", "operation", "entries", "per second",
-                  title=f"privault audit trail ({os.cpu_count()} CPUs)")
+    table = Table(
+        "database",
+        "operation",
+        "entries",
+        "per second",
+        title=f"privault audit trail ({os.cpu_count()} CPUs)",
+    )
     for row in rows:
         table.add_row(*row)
     out.print(table)

@@ -128,8 +128,13 @@ def test_forged_or_foreign_checkpoints_are_detected(chain: Chain, data: st.DataO
     i = data.draw(st.integers(0, len(chain.checkpoints) - 1))
     good = chain.checkpoints[i]
     if data.draw(st.booleans()):
-        forged = Checkpoint(good.seq, good.hash, good.at, good.public_key,
-                            bytes([good.signature[0] ^ 1]) + good.signature[1:])
+        forged = Checkpoint(
+            good.seq,
+            good.hash,
+            good.at,
+            good.public_key,
+            bytes([good.signature[0] ^ 1]) + good.signature[1:],
+        )
         expected = Reason.BAD_CHECKPOINT_SIGNATURE
     else:
         forged = sign_checkpoint(new_keyring(), good.seq, good.hash, good.at)

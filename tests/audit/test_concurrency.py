@@ -23,8 +23,9 @@ def worker(settings: dict[str, Any], number: int, start: Any) -> None:
     config = Settings(**settings)
     engine = make_engine(config)
     keyring = open_keyring(FileKeyProvider(config.effective_key_file))
-    log = AuditLog(engine, keyring, FixedClock(datetime(2026, 11, 22, tzinfo=UTC)),
-                   checkpoint_every=7)
+    log = AuditLog(
+        engine, keyring, FixedClock(datetime(2026, 11, 22, tzinfo=UTC)), checkpoint_every=7
+    )
     start.wait(30)
     for i in range(EACH):
         entry = make_entry(i, principal=f"worker-{number}")
@@ -41,9 +42,7 @@ def test_concurrent_processes_keep_one_chain(vault: Vault, settings: Settings) -
     context = multiprocessing.get_context("spawn")
     start = context.Event()
     config = {"home": str(settings.home), "database_url": settings.database_url}
-    processes = [
-        context.Process(target=worker, args=(config, n, start)) for n in range(PROCESSES)
-    ]
+    processes = [context.Process(target=worker, args=(config, n, start)) for n in range(PROCESSES)]
     for process in processes:
         process.start()
     start.set()

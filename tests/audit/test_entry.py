@@ -19,15 +19,14 @@ KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,10}(\.[a-z0-9_]{1,8}){0,2}", fullmatch=T
 IDENTS = st.from_regex(r"[^\W_][\w.:@/+-]{0,30}", fullmatch=True)
 SUBJECTS = st.from_regex(r"cus_[0-9a-f]{16}", fullmatch=True)
 DETAIL_TEXT = st.from_regex(r"[a-zA-Zéřش][\w.:/-]{0,20}", fullmatch=True)
-SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), DETAIL_TEXT
-)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), DETAIL_TEXT)
 NON_RESERVED = KEYS.filter(lambda k: k not in {"kind", "seq", "at", "v", "principal"})
 
 entries = st.builds(
     AuditEntry,
     at=st.datetimes(
-        min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1),
+        min_value=datetime(1970, 1, 1),
+        max_value=datetime(9999, 1, 1),
         timezones=st.sampled_from(
             [UTC, timezone(timedelta(hours=5)), timezone(-timedelta(hours=3))]
         ),
@@ -68,11 +67,19 @@ def test_body_is_canonical_json_and_round_trips(entry: AuditEntry, seq: int) -> 
 @given(entries)
 def test_normalised_order_does_not_change_the_body(entry: AuditEntry) -> None:
     shuffled = AuditEntry(
-        at=entry.at, kind=entry.kind, action=entry.action, principal=entry.principal,
-        outcome=entry.outcome, purpose=entry.purpose, recipient=entry.recipient,
-        fields=tuple(reversed(entry.fields)), categories=entry.categories * 2,
-        subjects=tuple(reversed(entry.subjects)), counts=dict(reversed(list(entry.counts.items()))),
-        reasons=entry.reasons, details=dict(reversed(list(entry.details.items()))),
+        at=entry.at,
+        kind=entry.kind,
+        action=entry.action,
+        principal=entry.principal,
+        outcome=entry.outcome,
+        purpose=entry.purpose,
+        recipient=entry.recipient,
+        fields=tuple(reversed(entry.fields)),
+        categories=entry.categories * 2,
+        subjects=tuple(reversed(entry.subjects)),
+        counts=dict(reversed(list(entry.counts.items()))),
+        reasons=entry.reasons,
+        details=dict(reversed(list(entry.details.items()))),
     )
     assert shuffled.body(7) == entry.body(7)
 
@@ -127,10 +134,13 @@ def test_rejects_free_text_and_personal_data(overrides: dict[str, Any]) -> None:
 
 def test_accepts_identifiers_and_codes() -> None:
     entry = make_entry(
-        1, principal="jiří.novák@corp", recipient="partner-acme",
+        1,
+        principal="jiří.novák@corp",
+        recipient="partner-acme",
         counts={"included": 812, "excluded.no_consent": 188},
         details={"policy": "sha256:ab12cd", "roles": ["support", "marketing"], "approved": None},
-        kind="consent", outcome="succeeded",
+        kind="consent",
+        outcome="succeeded",
     )
     assert entry.kind is Kind.CONSENT and entry.outcome is Outcome.SUCCEEDED
     assert entry.details["roles"] == ("support", "marketing")

@@ -45,8 +45,12 @@ def add_customer(session: Session, number: int) -> None:
     now = datetime(2026, 11, 22, tzinfo=UTC)
     session.execute(
         insert(CUSTOMERS).values(
-            id=f"c{number}", public_id=f"cus_{number:016x}", language="en", collected_for="",
-            created_at=now, updated_at=now,
+            id=f"c{number}",
+            public_id=f"cus_{number:016x}",
+            language="en",
+            collected_for="",
+            created_at=now,
+            updated_at=now,
         )
     )
 

@@ -37,7 +37,8 @@ SEQUENTIAL = Parallel.off()
 WORKERS = Parallel(workers=1, block=6, minimum=0)
 ENTRIES_IN_CHAIN = 60  # ten blocks of six
 EXAMPLES = settings(
-    max_examples=20, deadline=None,
+    max_examples=20,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 Tamper = Callable[[Engine], None]
@@ -77,8 +78,10 @@ def reference(engine: Engine, keys: set[bytes]) -> VerifyReport:
     """One entry at a time, through ORM-free SQLAlchemy: what every path must agree with."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(ENTRIES.c.seq, ENTRIES.c.hash, ENTRIES.c.body, ENTRIES.c.prev_hash)
-            .order_by(ENTRIES.c.seq)).all()
+            select(ENTRIES.c.seq, ENTRIES.c.hash, ENTRIES.c.body, ENTRIES.c.prev_hash).order_by(
+                ENTRIES.c.seq
+            )
+        ).all()
         verifier = ChainVerifier(read_checkpoints(connection), keys)
         head = read_head(connection)
     stored = {r.seq: bytes(r.prev_hash) for r in rows}
@@ -96,8 +99,10 @@ class Trail:
         log.record_many(make_entry(i) for i in range(1, ENTRIES_IN_CHAIN + 1))
         log.checkpoint()
         with self.engine.connect() as connection:
-            self.saved = {t: [dict(r) for r in connection.execute(select(t)).mappings()]
-                          for t in (ENTRIES, CHECKPOINTS, HEAD)}
+            self.saved = {
+                t: [dict(r) for r in connection.execute(select(t)).mappings()]
+                for t in (ENTRIES, CHECKPOINTS, HEAD)
+            }
 
     def restore(self) -> None:
         with self.engine.begin() as connection:
@@ -121,22 +126,41 @@ def trail(log: AuditLog) -> Trail:
 def tamper_database(trail: Trail, data: st.DataObject) -> None:
     n = ENTRIES_IN_CHAIN
     seq = data.draw(st.integers(1, n), label="seq")
-    kind = data.draw(st.sampled_from(
-        ["edit", "rehash", "hash", "prev", "delete", "swap", "truncate", "truncate-head",
-         "checkpoint", "early", "late", "none"]), label="kind")
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "edit",
+                "rehash",
+                "hash",
+                "prev",
+                "delete",
+                "swap",
+                "truncate",
+                "truncate-head",
+                "checkpoint",
+                "early",
+                "late",
+                "none",
+            ]
+        ),
+        label="kind",
+    )
     row = trail.row(seq)
     if kind in ("edit", "rehash"):
         at = data.draw(st.integers(0, len(row["body"]) - 1))
-        body = row["body"][:at] + ("x" if row["body"][at] != "x" else "y") + row["body"][at + 1:]
-        digest = (hashlib.sha256(bytes(row["prev_hash"]) + body.encode()).digest()
-                  if kind == "rehash" else bytes(row["hash"]))
-        trail.sql("UPDATE audit_entries SET body = :b, hash = :h WHERE seq = :s",
-                  b=body, h=digest, s=seq)
+        body = row["body"][:at] + ("x" if row["body"][at] != "x" else "y") + row["body"][at + 1 :]
+        digest = (
+            hashlib.sha256(bytes(row["prev_hash"]) + body.encode()).digest()
+            if kind == "rehash"
+            else bytes(row["hash"])
+        )
+        trail.sql(
+            "UPDATE audit_entries SET body = :b, hash = :h WHERE seq = :s", b=body, h=digest, s=seq
+        )
     elif kind == "hash":
         trail.sql("UPDATE audit_entries SET hash = :h WHERE seq = :s", h=os.urandom(32), s=seq)
     elif kind == "prev":  # not part of the chain hash: no problem, but both must agree
-        trail.sql("UPDATE audit_entries SET prev_hash = :h WHERE seq = :s",
-                  h=os.urandom(32), s=seq)
+        trail.sql("UPDATE audit_entries SET prev_hash = :h WHERE seq = :s", h=os.urandom(32), s=seq)
     elif kind == "delete":
         trail.sql("DELETE FROM audit_entries WHERE seq = :s", s=seq)
     elif kind == "swap":
@@ -149,14 +173,21 @@ def tamper_database(trail: Trail, data: st.DataObject) -> None:
         if kind == "truncate-head":
             trail.sql("UPDATE audit_head SET seq = :s, hash = :h", s=seq, h=bytes(row["hash"]))
     elif kind == "checkpoint":
-        trail.sql("UPDATE audit_checkpoints SET hash = :h WHERE id = (SELECT min(id) FROM "
-                  "audit_checkpoints WHERE seq >= :s)", h=os.urandom(32), s=seq)
+        trail.sql(
+            "UPDATE audit_checkpoints SET hash = :h WHERE id = (SELECT min(id) FROM "
+            "audit_checkpoints WHERE seq >= :s)",
+            h=os.urandom(32),
+            s=seq,
+        )
     elif kind in ("early", "late"):  # an entry inserted below 1 or past the end
-        at = data.draw(st.integers(-3, 0)) if kind == "early" else n + data.draw(
-            st.integers(1, 9))
-        trail.sql("INSERT INTO audit_entries (seq, body, prev_hash, hash) "
-                  "VALUES (:s, :b, :p, :h)", s=at, b=row["body"], p=bytes(row["prev_hash"]),
-                  h=bytes(row["hash"]))
+        at = data.draw(st.integers(-3, 0)) if kind == "early" else n + data.draw(st.integers(1, 9))
+        trail.sql(
+            "INSERT INTO audit_entries (seq, body, prev_hash, hash) VALUES (:s, :b, :p, :h)",
+            s=at,
+            b=row["body"],
+            p=bytes(row["prev_hash"]),
+            h=bytes(row["hash"]),
+        )
 
 
 @EXAMPLES
@@ -173,9 +204,7 @@ def test_workers_report_what_one_process_reports(
         trail.restore()
 
 
-def test_workers_take_their_blocks_whole(
-    trail: Trail, patient: None, joined: list[bool]
-) -> None:
+def test_workers_take_their_blocks_whole(trail: Trail, patient: None, joined: list[bool]) -> None:
     report = verify_database(trail.engine, trail.keys, parallel=WORKERS)
     assert report.ok and report.entries == ENTRIES_IN_CHAIN
     assert len(joined) >= 4 and all(joined)  # the back half came from the worker
@@ -207,8 +236,9 @@ def test_workers_see_one_snapshot_while_entries_are_appended(trail: Trail) -> No
     writer.start()
     try:
         for _ in range(5):
-            report = verify_database(trail.engine, trail.keys,
-                                     parallel=Parallel(workers=2, block=4, minimum=0))
+            report = verify_database(
+                trail.engine, trail.keys, parallel=Parallel(workers=2, block=4, minimum=0)
+            )
             assert report.ok, report.problem
             assert report.entries >= ENTRIES_IN_CHAIN
     finally:
@@ -234,13 +264,29 @@ def line_by_line(directory: Path, keys: set[bytes]) -> VerifyReport:
 
 def tamper_lines(lines: list[bytes], data: st.DataObject) -> list[bytes]:
     i = data.draw(st.integers(0, len(lines) - 1), label="line")
-    kind = data.draw(st.sampled_from(
-        ["byte", "delete", "swap", "duplicate", "truncate", "garbage", "crlf", "upper",
-         "zero-seq", "no-final-newline", "blank", "none"]), label="kind")
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "byte",
+                "delete",
+                "swap",
+                "duplicate",
+                "truncate",
+                "garbage",
+                "crlf",
+                "upper",
+                "zero-seq",
+                "no-final-newline",
+                "blank",
+                "none",
+            ]
+        ),
+        label="kind",
+    )
     line = lines[i]
     if kind == "byte":
         at = data.draw(st.integers(0, len(line) - 2))
-        lines[i] = line[:at] + (b"0" if line[at:at + 1] != b"0" else b"1") + line[at + 1:]
+        lines[i] = line[:at] + (b"0" if line[at : at + 1] != b"0" else b"1") + line[at + 1 :]
     elif kind == "delete":
         del lines[i]
     elif kind == "swap":
@@ -288,17 +334,22 @@ def test_export_workers_take_their_blocks_whole(
     trail: Trail, exported: Path, patient: None, joined: list[bool]
 ) -> None:
     size = (exported / ENTRIES_FILE).stat().st_size
-    report = verify_export(exported, trail.keys,
-                           parallel=Parallel(workers=2, block=size // 10, minimum=0))
+    report = verify_export(
+        exported, trail.keys, parallel=Parallel(workers=2, block=size // 10, minimum=0)
+    )
     assert report.ok and report.entries == ENTRIES_IN_CHAIN
     assert len(joined) >= 4 and all(joined)
 
 
 @settings(max_examples=200)
-@given(st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=12),
-       st.booleans(), st.integers(1, 40))
-def test_blocks_of_bytes_hold_each_line_once(lines: list[bytes], final_newline: bool,
-                                            step: int) -> None:
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=12),
+    st.booleans(),
+    st.integers(1, 40),
+)
+def test_blocks_of_bytes_hold_each_line_once(
+    lines: list[bytes], final_newline: bool, step: int
+) -> None:
     data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
     source = io.BytesIO(data)
     found: list[bytes] = []
@@ -329,8 +380,9 @@ def test_verify_and_export_stream_in_blocks(
         for run in (
             lambda: verify_database(log.engine, keys, parallel=small),
             lambda: log.export(tmp_path / "export"),
-            lambda: verify_export(tmp_path / "export", keys,
-                                  parallel=Parallel(workers=0, block=256 << 10, minimum=0)),
+            lambda: verify_export(
+                tmp_path / "export", keys, parallel=Parallel(workers=0, block=256 << 10, minimum=0)
+            ),
         ):
             tracemalloc.reset_peak()
             baseline = tracemalloc.get_traced_memory()[0]

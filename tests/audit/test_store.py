@@ -57,25 +57,42 @@ def test_module_level_append_without_checkpoints(vault: Vault) -> None:
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        ("UPDATE audit_entries SET body = replace(body, 'allowed', 'denied') WHERE seq = 7",
-         (7, Reason.HASH_MISMATCH)),
+        (
+            "UPDATE audit_entries SET body = replace(body, 'allowed', 'denied') WHERE seq = 7",
+            (7, Reason.HASH_MISMATCH),
+        ),
         ("UPDATE audit_entries SET hash = prev_hash WHERE seq = 7", (7, Reason.HASH_MISMATCH)),
         ("DELETE FROM audit_entries WHERE seq = 7", (7, Reason.MISSING_ENTRY)),
         # reorder: entries 7 and 8 swap places (their sequence numbers)
-        ("UPDATE audit_entries SET seq = CASE seq WHEN 7 THEN 1007 ELSE 1008 END "
-         "WHERE seq IN (7, 8); UPDATE audit_entries SET seq = 1015 - seq WHERE seq > 1000",
-         (7, Reason.BROKEN_LINK)),
+        (
+            "UPDATE audit_entries SET seq = CASE seq WHEN 7 THEN 1007 ELSE 1008 END "
+            "WHERE seq IN (7, 8); UPDATE audit_entries SET seq = 1015 - seq WHERE seq > 1000",
+            (7, Reason.BROKEN_LINK),
+        ),
         # remove the last entries (and put the head back, as a careful attacker would)
-        ("DELETE FROM audit_entries WHERE seq > 17; "
-         "UPDATE audit_head SET seq = 17, hash = (SELECT hash FROM audit_entries WHERE seq = 17)",
-         (18, Reason.TRUNCATED)),
+        (
+            "DELETE FROM audit_entries WHERE seq > 17; "
+            "UPDATE audit_head SET seq = 17, "
+            "hash = (SELECT hash FROM audit_entries WHERE seq = 17)",
+            (18, Reason.TRUNCATED),
+        ),
         # remove the last entries but forget the head
         ("DELETE FROM audit_entries WHERE seq > 23", (24, Reason.TRUNCATED)),
-        ("UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_entries WHERE seq = 9) "
-         "WHERE seq = 10", (10, Reason.BAD_CHECKPOINT_SIGNATURE)),
+        (
+            "UPDATE audit_checkpoints SET hash = (SELECT hash FROM audit_entries WHERE seq = 9) "
+            "WHERE seq = 10",
+            (10, Reason.BAD_CHECKPOINT_SIGNATURE),
+        ),
     ],
-    ids=["edit-body", "edit-hash", "delete", "reorder", "truncate", "truncate-no-head",
-         "checkpoint"],
+    ids=[
+        "edit-body",
+        "edit-hash",
+        "delete",
+        "reorder",
+        "truncate",
+        "truncate-no-head",
+        "checkpoint",
+    ],
 )
 def test_tampering_in_the_database_is_detected(
     log: AuditLog, tamper: str, expected: tuple[int, Reason]
@@ -172,16 +189,22 @@ def test_an_independent_reimplementation_agrees(log: AuditLog, tmp_path: Path) -
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     def canon(value: object) -> bytes:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False).encode()
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     directory = exported(log, tmp_path, 23)
     key = Ed25519PublicKey.from_public_bytes(log.signer.public_signing_key())
     signed = {}
     for line in (directory / "checkpoints.jsonl").read_text().splitlines():
         c = json.loads(line)
-        message = canon({"at": c["at"], "hash": c["hash"], "seq": c["seq"],
-                         "type": "privault.audit.checkpoint", "v": 1})
+        message = canon(
+            {
+                "at": c["at"],
+                "hash": c["hash"],
+                "seq": c["seq"],
+                "type": "privault.audit.checkpoint",
+                "v": 1,
+            }
+        )
         key.verify(bytes.fromhex(c["signature"]), message)
         signed[c["seq"]] = c["hash"]
     prev, n = bytes(32), 0

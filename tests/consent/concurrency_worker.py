@@ -18,8 +18,12 @@ def flip(settings_json: str, customer_id: str, rounds: int, start: Any, first: s
         action = first
         for _ in range(rounds):
             service.record(
-                customer_id, "marketing", "grant" if action == "grant" else "withdraw",
-                notice=notice, channel="api", actor=f"worker-{first}",
+                customer_id,
+                "marketing",
+                "grant" if action == "grant" else "withdraw",
+                notice=notice,
+                channel="api",
+                actor=f"worker-{first}",
             )
             action = "withdraw" if action == "grant" else "grant"
     finally:

@@ -51,9 +51,23 @@ def test_sharing_consent_through_the_cli(
     assert (added["key"], added["version"], added["recipient"]) == ("partner", 1, "Partner a.s.")
     assert len(run(vault, "notice", "list")["items"]) == 1  # type: ignore[arg-type]
 
-    run(vault, "grant", customer.public_id, "--purpose", "third_party_sharing",
-        "--recipient", "Partner a.s.", "--notice", "partner", "--channel", "paper",
-        "--by", "agent-3", "--evidence", "scan 2026/118")
+    run(
+        vault,
+        "grant",
+        customer.public_id,
+        "--purpose",
+        "third_party_sharing",
+        "--recipient",
+        "Partner a.s.",
+        "--notice",
+        "partner",
+        "--channel",
+        "paper",
+        "--by",
+        "agent-3",
+        "--evidence",
+        "scan 2026/118",
+    )
     run(vault, "object", customer.id, "--purpose", "marketing", "--by", "dpo")
     run(vault, "restrict", customer.id, "--by", "dpo", "--reason", "DSR-77")
     shown = run(vault, "show", customer.public_id)
@@ -64,12 +78,10 @@ def test_sharing_consent_through_the_cli(
     decided = datetime.fromisoformat(consents[0]["decided_at"])
     expires = datetime.fromisoformat(consents[0]["expires_at"])
     assert expires.date() == decided.date().replace(year=decided.year + 2)
-    counted = run(vault, "count", "--purpose", "third_party_sharing", "--recipient",
-                  "Partner a.s.")
+    counted = run(vault, "count", "--purpose", "third_party_sharing", "--recipient", "Partner a.s.")
     assert (counted["eligible"], counted["restriction"]) == (0, 1)
     run(vault, "restrict", customer.id, "--by", "dpo", "--lift")
-    counted = run(vault, "count", "--purpose", "third_party_sharing", "--recipient",
-                  "Partner a.s.")
+    counted = run(vault, "count", "--purpose", "third_party_sharing", "--recipient", "Partner a.s.")
     assert counted["eligible"] == 1
     link = run(vault, "link", customer.public_id)
     assert str(link["url"]).startswith(vault.settings.public_base_url + "/preferences/")

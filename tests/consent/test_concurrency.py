@@ -41,12 +41,11 @@ def test_two_processes_flipping_one_consent(
 
     with vault.engine.connect() as connection:
         events = connection.execute(
-            select(EVENTS.c.id, EVENTS.c.action, EVENTS.c.occurred_at)
-            .where(EVENTS.c.customer_id == customer.id)
+            select(EVENTS.c.id, EVENTS.c.action, EVENTS.c.occurred_at).where(
+                EVENTS.c.customer_id == customer.id
+            )
         ).all()
-        state = connection.execute(
-            select(STATES).where(STATES.c.customer_id == customer.id)
-        ).one()
+        state = connection.execute(select(STATES).where(STATES.c.customer_id == customer.id)).one()
     assert len(events) == 2 * ROUNDS  # nothing lost, nothing duplicated
     latest = max(events, key=lambda e: (e.occurred_at, e.id))
     assert latest.id == max(e.id for e in events)  # times follow commit order

@@ -67,12 +67,14 @@ def test_each_undecided_customer_gets_one_message_in_their_language(
     make_customers: Callable[..., list[CustomerRef]],
 ) -> None:
     sink, port = smtp_sink
-    notice = consent.add_notice(draft("email-news", ("marketing.communications.email",)),
-                                created_by="dpo")
+    notice = consent.add_notice(
+        draft("email-news", ("marketing.communications.email",)), created_by="dpo"
+    )
     czech, urdu, english = make_customers(1, "cs"), make_customers(1, "ur"), make_customers(2, "en")
     decided = english[1]
-    consent.withdraw(decided.id, "marketing.communications.email", notice=notice, channel="paper",
-                     actor="agent")
+    consent.withdraw(
+        decided.id, "marketing.communications.email", notice=notice, channel="paper", actor="agent"
+    )
     settings = live_server.settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_from": "privacy@company.example"}
     )
@@ -148,8 +150,9 @@ def test_cli_request_shows_counts_only(
     }
     runner = CliRunner()
     for extra in ([], ["--json"]):
-        result = runner.invoke(cli_app, ["consent", "request", "--purpose", "marketing", "--send",
-                                         *extra], env=env)
+        result = runner.invoke(
+            cli_app, ["consent", "request", "--purpose", "marketing", "--send", *extra], env=env
+        )
         assert result.exit_code == 0, result.output
         for address in addresses_of(refs, vault):
             assert address not in result.output
@@ -157,13 +160,28 @@ def test_cli_request_shows_counts_only(
     assert json.loads(result.output)["sent"] == 2
     assert len(sink.messages) == 4  # two runs, nobody decided in between
 
-    shown = runner.invoke(cli_app, ["consent", "grant", refs[0].public_id, "--purpose", "marketing",
-                                    "--notice", "marketing:1", "--by", "agent", "--json"], env=env)
+    shown = runner.invoke(
+        cli_app,
+        [
+            "consent",
+            "grant",
+            refs[0].public_id,
+            "--purpose",
+            "marketing",
+            "--notice",
+            "marketing:1",
+            "--by",
+            "agent",
+            "--json",
+        ],
+        env=env,
+    )
     assert shown.exit_code == 0, shown.output
     proof = runner.invoke(cli_app, ["consent", "proof", refs[0].public_id, "--json"], env=env)
     events = json.loads(proof.output)["events"]
     assert [(e["action"], e["notice"]["version"]) for e in events] == [("grant", 1)]
     assert events[0]["notice"]["text"]["en"] == marketing_notice.text("en")
-    counted = runner.invoke(cli_app, ["consent", "count", "--purpose", "marketing", "--json"],
-                            env=env)
+    counted = runner.invoke(
+        cli_app, ["consent", "count", "--purpose", "marketing", "--json"], env=env
+    )
     assert json.loads(counted.output)["eligible"] == 1

@@ -21,48 +21,71 @@ def world(vault: Vault) -> World:
 
 @pytest.fixture
 def client(world: World, clock: FixedClock) -> Iterator[TestClient]:
-    with TestClient(make_app(world.vault.settings, clock),
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        make_app(world.vault.settings, clock), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 
 def test_report_by_anyone_register_by_compliance(client: TestClient, world: World) -> None:
     # tomas.kral (product) may see no customer contact data, yet may report
-    made = client.post("/api/v1/incidents", headers=auth(world.keys["tomas.kral"]),
-                       json={"description": "I was asked to send the customer list.",
-                             "anonymous": True, "estimated_customers": 5})
+    made = client.post(
+        "/api/v1/incidents",
+        headers=auth(world.keys["tomas.kral"]),
+        json={
+            "description": "I was asked to send the customer list.",
+            "anonymous": True,
+            "estimated_customers": 5,
+        },
+    )
     assert made.status_code == 201, made.text
     incident_id = made.json()["id"]
-    assert client.get("/api/v1/incidents", headers=auth(world.keys["tomas.kral"])
-                      ).status_code == 403
+    assert (
+        client.get("/api/v1/incidents", headers=auth(world.keys["tomas.kral"])).status_code == 403
+    )
     admin = auth(world.keys["sana.malik"])
     shown = client.get(f"/api/v1/incidents/{incident_id}", headers=admin).json()
     assert shown["reporter"] is None and shown["anonymous"] is True
-    revealed = client.get(f"/api/v1/incidents/{incident_id}?reveal_reporter=true",
-                          headers=admin).json()
+    revealed = client.get(
+        f"/api/v1/incidents/{incident_id}?reveal_reporter=true", headers=admin
+    ).json()
     assert revealed["reporter"] == "tomas.kral"
-    moved = client.post(f"/api/v1/incidents/{incident_id}/transition", headers=admin,
-                        json={"status": "closed"})
+    moved = client.post(
+        f"/api/v1/incidents/{incident_id}/transition", headers=admin, json={"status": "closed"}
+    )
     assert moved.status_code == 409
-    client.post(f"/api/v1/incidents/{incident_id}/transition", headers=admin,
-                json={"status": "dismissed", "reason": "Refused; no data left."})
+    client.post(
+        f"/api/v1/incidents/{incident_id}/transition",
+        headers=admin,
+        json={"status": "dismissed", "reason": "Refused; no data left."},
+    )
     csv_text = client.get("/api/v1/incidents/register?format=csv", headers=admin).text
     assert incident_id in csv_text and "dismissed" in csv_text
-    draft = client.get(f"/api/v1/incidents/{incident_id}/notices/authority?lang=cs",
-                       headers=admin).json()
+    draft = client.get(
+        f"/api/v1/incidents/{incident_id}/notices/authority?lang=cs", headers=admin
+    ).json()
     assert draft["title"].startswith("Ohlášení porušení zabezpečení")
 
 
 def test_the_report_form_in_three_languages_with_csrf(client: TestClient, world: World) -> None:
-    for lang, words in (("en", "Report a privacy incident"),
-                        ("cs", "Nahlásit incident"), ("ur", "رازداری سے متعلق")):
+    for lang, words in (
+        ("en", "Report a privacy incident"),
+        ("cs", "Nahlásit incident"),
+        ("ur", "رازداری سے متعلق"),
+    ):
         page = client.get(f"/incidents/report?lang={lang}")
         assert page.status_code == 200 and words in page.text
     assert 'dir="rtl"' in client.get("/incidents/report?lang=ur").text
     page = client.get("/incidents/report?lang=cs")
-    form = {"csrf": _token(page.text), "lang": "cs", "api_key": world.keys["jana.dvorakova"],
-            "description": "Kolega chtěl seznam e-mailů zákazníků.", "customers": "1200",
-            "category": ["user.contact"], "anonymous": "on"}
+    form = {
+        "csrf": _token(page.text),
+        "lang": "cs",
+        "api_key": world.keys["jana.dvorakova"],
+        "description": "Kolega chtěl seznam e-mailů zákazníků.",
+        "customers": "1200",
+        "category": ["user.contact"],
+        "anonymous": "on",
+    }
     forged = client.post("/incidents/report", data={**form, "csrf": "forged"})
     assert forged.status_code == 403
     form["csrf"] = _token(forged.text)  # every form shown carries a fresh token

@@ -57,12 +57,16 @@ def test_a_late_check_sends_only_the_most_urgent_warning(
 def test_awareness_from_when_it_was_noticed(service_clock: tuple[Factory, FixedClock]) -> None:
     make, clock = service_clock
     service = make(notifier=False)
-    view = service.report(reporter="jana.dvorakova", description="Seen yesterday.",
-                          noticed_at=clock.now() - timedelta(hours=30))
+    view = service.report(
+        reporter="jana.dvorakova",
+        description="Seen yesterday.",
+        noticed_at=clock.now() - timedelta(hours=30),
+    )
     assert view.clock.seconds_left == 42 * 3600
     with pytest.raises(InvalidInput):
-        service.report(reporter="jana.dvorakova", description="x",
-                       noticed_at=clock.now() + timedelta(days=1))
+        service.report(
+            reporter="jana.dvorakova", description="x", noticed_at=clock.now() + timedelta(days=1)
+        )
 
 
 def test_late_notification_requires_a_reason(make_service: Factory, clock: FixedClock) -> None:
@@ -74,14 +78,19 @@ def test_late_notification_requires_a_reason(make_service: Factory, clock: Fixed
     assert [v.id for v in service.overdue()] == [view.id]
     with pytest.raises(InvalidInput, match="late"):
         service.transition(view.id, Status.NOTIFIED, actor="sana.malik")
-    notified = service.transition(view.id, Status.NOTIFIED, actor="sana.malik",
-                                  reason="The scope was only known after forensic analysis.")
+    notified = service.transition(
+        view.id,
+        Status.NOTIFIED,
+        actor="sana.malik",
+        reason="The scope was only known after forensic analysis.",
+    )
     assert notified.late_reason == "The scope was only known after forensic analysis."
     assert service.overdue() == []
     with pytest.raises(InvalidInput):  # high risk: customers first, or a reason
         service.transition(view.id, Status.CLOSED, actor="sana.malik")
-    service.transition(view.id, Status.CLOSED, actor="sana.malik",
-                       reason="Data was encrypted (Art. 34(3)(a)).")
+    service.transition(
+        view.id, Status.CLOSED, actor="sana.malik", reason="Data was encrypted (Art. 34(3)(a))."
+    )
     assert service.register()[0]["late_reason"] is not None
 
 

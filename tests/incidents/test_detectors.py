@@ -22,15 +22,21 @@ from privault.incidents.service import IncidentService
 from privault.incidents.workflow import Source
 
 
-def _decision(log: AuditLog, clock: FixedClock, principal: str, *, included: int = 0,
-              denied: bool = False) -> None:
-    log.record(AuditEntry(
-        at=clock.now(), kind=Kind.DECISION, action="export" if included else "read",
-        principal=principal, outcome=Outcome.DENIED if denied else Outcome.ALLOWED,
-        purpose="essential.service.operations.support",
-        subjects=() if included or denied else ("cus_abcdef12",),
-        counts={"included": included} if included else {},
-    ))
+def _decision(
+    log: AuditLog, clock: FixedClock, principal: str, *, included: int = 0, denied: bool = False
+) -> None:
+    log.record(
+        AuditEntry(
+            at=clock.now(),
+            kind=Kind.DECISION,
+            action="export" if included else "read",
+            principal=principal,
+            outcome=Outcome.DENIED if denied else Outcome.ALLOWED,
+            purpose="essential.service.operations.support",
+            subjects=() if included or denied else ("cus_abcdef12",),
+            counts={"included": included} if included else {},
+        )
+    )
 
 
 def test_volume_far_above_the_principals_own_baseline(
@@ -75,32 +81,49 @@ def test_denied_burst_and_no_duplicates(service: IncidentService, clock: FixedCl
     assert again[0][0].id == raised[0][0].id
 
 
-def test_audit_verify_failure_opens_one_incident(service: IncidentService,
-                                                 clock: FixedClock) -> None:
+def test_audit_verify_failure_opens_one_incident(
+    service: IncidentService, clock: FixedClock
+) -> None:
     log = AuditLog(service.vault)
     _decision(log, clock, "jana.dvorakova")
     _decision(log, clock, "jana.dvorakova")
     assert detect_audit_failure(service) == []
     with service.vault.engine.begin() as connection:
-        connection.execute(update(ENTRIES).where(ENTRIES.c.seq == 1)
-                           .values(body=ENTRIES.c.body + " "))
+        connection.execute(
+            update(ENTRIES).where(ENTRIES.c.seq == 1).values(body=ENTRIES.c.body + " ")
+        )
     raised = detect_audit_failure(service)
     assert len(raised) == 1 and raised[0][0].source is Source.AUDIT_VERIFY
     assert raised[0][0].severity.value == "critical"
     assert detect_audit_failure(service) == []
 
 
-def test_key_or_policy_change_outside_the_allowed_roles(service: IncidentService,
-                                                        clock: FixedClock) -> None:
+def test_key_or_policy_change_outside_the_allowed_roles(
+    service: IncidentService, clock: FixedClock
+) -> None:
     log = AuditLog(service.vault)
     for principal in ("sana.malik", "cli:sana.malik", "cli:root"):
-        log.record(AuditEntry(at=clock.now(), kind=Kind.KEY, action="key.rotate",
-                              principal=principal, outcome=Outcome.SUCCEEDED))
+        log.record(
+            AuditEntry(
+                at=clock.now(),
+                kind=Kind.KEY,
+                action="key.rotate",
+                principal=principal,
+                outcome=Outcome.SUCCEEDED,
+            )
+        )
     raised = detect_key_policy_changes(service)
     assert len(raised) == 1
     assert "cli:root" in raised[0][0].description
     assert detect_key_policy_changes(service) == []  # the cursor moved on
-    log.record(AuditEntry(at=clock.now(), kind=Kind.POLICY, action="field.classify",
-                          principal="cli:root", outcome=Outcome.SUCCEEDED))
+    log.record(
+        AuditEntry(
+            at=clock.now(),
+            kind=Kind.POLICY,
+            action="field.classify",
+            principal="cli:root",
+            outcome=Outcome.SUCCEEDED,
+        )
+    )
     more = detect_key_policy_changes(service)
     assert [created for _, created in more] == [False]

@@ -14,17 +14,26 @@ from tests.incidents.conftest import Factory
 @pytest.fixture
 def assessed(make_service: Factory) -> tuple[IncidentService, str]:
     service = make_service(
-        notifier=False, incident_controller_name="Example s.r.o., IČO 12345678",
-        incident_contact_name="Sana Malik (DPO)", incident_contact_email="dpo@company.example",
+        notifier=False,
+        incident_controller_name="Example s.r.o., IČO 12345678",
+        incident_contact_name="Sana Malik (DPO)",
+        incident_contact_email="dpo@company.example",
     )
-    view = service.report(reporter="jana.dvorakova", description="A customer list was e-mailed "
-                          "to a former colleague outside the company.",
-                          categories=["user.contact.email", "user.name"],
-                          estimated_customers=1204, estimated_records=2408)
+    view = service.report(
+        reporter="jana.dvorakova",
+        description="A customer list was e-mailed to a former colleague outside the company.",
+        categories=["user.contact.email", "user.name"],
+        estimated_customers=1204,
+        estimated_records=2408,
+    )
     service.transition(view.id, Status.TRIAGED, actor="sana.malik")
-    service.assess(view.id, actor="sana.malik", risk=Risk.HIGH,
-                   consequences="Unsolicited marketing; possible phishing.",
-                   measures="The recipient confirmed deletion; exports now need approval.")
+    service.assess(
+        view.id,
+        actor="sana.malik",
+        risk=Risk.HIGH,
+        consequences="Unsolicited marketing; possible phishing.",
+        measures="The recipient confirmed deletion; exports now need approval.",
+    )
     return service, view.id
 
 
@@ -58,15 +67,17 @@ def test_notices_in_phases(assessed: tuple[IncidentService, str]) -> None:
     service, incident_id = assessed
     first = authority_notice(service, incident_id, phase="initial", actor="sana.malik")
     assert "further information" in first.section("phase").text
-    second = authority_notice(service, incident_id, lang="cs", phase="supplementary",
-                              actor="sana.malik")
+    second = authority_notice(
+        service, incident_id, lang="cs", phase="supplementary", actor="sana.malik"
+    )
     assert second.number == 2 and "č. 1" in second.section("phase").text
     drafts = [e for e in service.timeline(incident_id) if e.kind == "authority_draft"]
     assert [d.data["phase"] for d in drafts] == ["initial", "supplementary"]
 
 
-def test_late_notice_states_the_reasons_for_delay(assessed: tuple[IncidentService, str],
-                                                  clock: object) -> None:
+def test_late_notice_states_the_reasons_for_delay(
+    assessed: tuple[IncidentService, str], clock: object
+) -> None:
     from datetime import timedelta
 
     from privault.clock import FixedClock
@@ -74,17 +85,21 @@ def test_late_notice_states_the_reasons_for_delay(assessed: tuple[IncidentServic
     assert isinstance(clock, FixedClock)
     service, incident_id = assessed
     clock.advance(timedelta(hours=90))
-    service.transition(incident_id, Status.NOTIFIED, actor="sana.malik",
-                       reason="Forensics took longer.")
+    service.transition(
+        incident_id, Status.NOTIFIED, actor="sana.malik", reason="Forensics took longer."
+    )
     notice = authority_notice(service, incident_id, lang="cs")
     assert notice.section("delay").text == "Forensics took longer."
 
 
-@pytest.mark.parametrize(("lang", "phrase"), [
-    ("en", "Important information about your personal data"),
-    ("cs", "Důležitá informace o vašich osobních údajích"),
-    ("ur", "آپ کے ذاتی ڈیٹا کے بارے میں اہم معلومات"),
-])
+@pytest.mark.parametrize(
+    ("lang", "phrase"),
+    [
+        ("en", "Important information about your personal data"),
+        ("cs", "Důležitá informace o vašich osobních údajích"),
+        ("ur", "آپ کے ذاتی ڈیٹا کے بارے میں اہم معلومات"),
+    ],
+)
 def test_customer_notice_in_the_customers_language(
     assessed: tuple[IncidentService, str], lang: str, phrase: str
 ) -> None:

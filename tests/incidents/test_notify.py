@@ -17,13 +17,19 @@ SECRET = "whsec-test-0123456789"
 def test_report_reaches_mail_and_webhook_with_a_valid_signature(make_service: Factory) -> None:
     with smtp_sink() as (sink, port), webhook_receiver() as (hook, url):
         service = make_service(
-            smtp_host="127.0.0.1", smtp_port=port, smtp_from="privault@company.example",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="privault@company.example",
             incident_compliance_emails=("compliance@company.example",),
-            incident_webhook_urls=(url,), incident_webhook_secret=SECRET,
+            incident_webhook_urls=(url,),
+            incident_webhook_secret=SECRET,
         )
         started = time.monotonic()
-        view = service.report(reporter="jana.dvorakova", description="A list left the building.",
-                              estimated_customers=40)
+        view = service.report(
+            reporter="jana.dvorakova",
+            description="A list left the building.",
+            estimated_customers=40,
+        )
         assert hook.event.wait(5)
         deadline = time.monotonic() + 5
         while not sink.messages and time.monotonic() < deadline:
@@ -51,8 +57,12 @@ def test_a_receiver_that_is_down_gets_retries_and_the_failure_shows(
     make_service: Factory,
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}/hook"
-    service = make_service(incident_webhook_urls=(dead,), incident_webhook_secret=SECRET,
-                           incident_webhook_attempts=4, incident_webhook_backoff_seconds=0.01)
+    service = make_service(
+        incident_webhook_urls=(dead,),
+        incident_webhook_secret=SECRET,
+        incident_webhook_attempts=4,
+        incident_webhook_backoff_seconds=0.01,
+    )
     view = service.report(reporter="jana.dvorakova", description="Customer list on a USB stick.")
     failed = [e for e in service.timeline(view.id) if e.kind == "notification_failed"]
     assert len(failed) == 1
@@ -62,8 +72,11 @@ def test_a_receiver_that_is_down_gets_retries_and_the_failure_shows(
 
 def test_server_errors_are_retried_with_growing_delays(make_service: Factory) -> None:
     with webhook_receiver(status=503) as (hook, url):
-        service = make_service(incident_webhook_urls=(url,), incident_webhook_secret=SECRET,
-                               incident_webhook_attempts=3)
+        service = make_service(
+            incident_webhook_urls=(url,),
+            incident_webhook_secret=SECRET,
+            incident_webhook_attempts=3,
+        )
         delays: list[float] = []
         assert service.notifier is not None
         service.notifier.sleep = delays.append  # type: ignore[attr-defined]
@@ -76,9 +89,12 @@ def test_server_errors_are_retried_with_growing_delays(make_service: Factory) ->
 
 
 def test_missing_secret_and_smtp_are_failures_in_the_timeline(make_service: Factory) -> None:
-    service = make_service(incident_webhook_urls=("http://127.0.0.1:9/x",),
-                           incident_compliance_emails=("compliance@company.example",))
+    service = make_service(
+        incident_webhook_urls=("http://127.0.0.1:9/x",),
+        incident_compliance_emails=("compliance@company.example",),
+    )
     view = service.report(reporter="jana.dvorakova", description="Something happened.")
-    errors = sorted(e.data["error"] for e in service.timeline(view.id)
-                    if e.kind == "notification_failed")
+    errors = sorted(
+        e.data["error"] for e in service.timeline(view.id) if e.kind == "notification_failed"
+    )
     assert errors == ["config_error", "no_secret"]

@@ -70,8 +70,15 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
             "PRIVAULT_INCIDENT_WEBHOOK_URLS": json.dumps([url]),
             "PRIVAULT_INCIDENT_WEBHOOK_SECRET": SECRET,
         }
-        command = ["scan", str(exported), "--external", "friend@gmail.com",
-                   "--purpose", "marketing.communications.email", "--json"]
+        command = [
+            "scan",
+            str(exported),
+            "--external",
+            "friend@gmail.com",
+            "--purpose",
+            "marketing.communications.email",
+            "--json",
+        ]
         first = runner.invoke(app(), command, env=env)
         assert first.exit_code == 3, first.output
         second = runner.invoke(app(), command, env=env)
@@ -83,8 +90,9 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
         found = incidents[0]
         shown = runner.invoke(app(), ["incident", "show", found["id"], "--json"], env=env)
         register = runner.invoke(app(), ["incident", "register", "--format", "csv"], env=env)
-        draft = runner.invoke(app(), ["incident", "draft-notice", found["id"], "--lang", "cs",
-                                      "--json"], env=env)
+        draft = runner.invoke(
+            app(), ["incident", "draft-notice", found["id"], "--lang", "cs", "--json"], env=env
+        )
         assert hook.event.wait(5)
     assert found["source"] == Source.SCAN_BLOCK.value
     assert found["estimated_customers"] == len(PEOPLE)
@@ -92,17 +100,24 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
     assert found["categories"] == ["user.contact.email"]
     timeline = json.loads(shown.stdout)["timeline"]
     assert [e["kind"] for e in timeline if e["kind"].startswith("detected")] == [
-        "detected", "detected_again"]
+        "detected",
+        "detected_again",
+    ]
     assert timeline[0]["data"]["customers"] == len(PEOPLE)
     assert timeline[0]["data"]["recipient_kind"] == "external"
     # notified once (the incident was opened once), by mail and by webhook
     assert len(sink.messages) == 1 and len(hook.requests) == 1
-    everything = "\n".join([
-        listed.stdout, shown.stdout, register.stdout, draft.stdout,
-        *(m.as_string() for m in sink.messages),
-        *(body.decode() for _, body in hook.requests),
-        *(e.body for e in AuditLog(vault).entries(limit=1000)),
-    ])
+    everything = "\n".join(
+        [
+            listed.stdout,
+            shown.stdout,
+            register.stdout,
+            draft.stdout,
+            *(m.as_string() for m in sink.messages),
+            *(body.decode() for _, body in hook.requests),
+            *(e.body for e in AuditLog(vault).entries(limit=1000)),
+        ]
+    )
     for _first_name, address in PEOPLE:
         assert address not in everything
         assert address.split("@")[0] not in everything
@@ -110,11 +125,16 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
 
 
 def test_no_incident_flag_opts_out(vault: Vault, settings: Settings, exported: Path) -> None:
-    env = {"PRIVAULT_HOME": str(settings.home),
-           "PRIVAULT_DATABASE_URL": settings.database_url or ""}
+    env = {
+        "PRIVAULT_HOME": str(settings.home),
+        "PRIVAULT_DATABASE_URL": settings.database_url or "",
+    }
     runner = CliRunner()
-    result = runner.invoke(app(), ["scan", str(exported), "--external", "friend@gmail.com",
-                                   "--no-incident", "--json"], env=env)
+    result = runner.invoke(
+        app(),
+        ["scan", str(exported), "--external", "friend@gmail.com", "--no-incident", "--json"],
+        env=env,
+    )
     assert result.exit_code == 3, result.output
     listed = runner.invoke(app(), ["incident", "list", "--json"], env=env)
     assert json.loads(listed.stdout) == []

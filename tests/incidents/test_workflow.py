@@ -32,8 +32,12 @@ def test_the_table_allows_exactly_the_documented_moves() -> None:
 
 
 def test_full_path_and_invalid_transitions(service: IncidentService) -> None:
-    view = service.report(reporter="jana.dvorakova", description="A list was sent to a friend.",
-                          estimated_customers=120, categories=["user.contact.email"])
+    view = service.report(
+        reporter="jana.dvorakova",
+        description="A list was sent to a friend.",
+        estimated_customers=120,
+        categories=["user.contact.email"],
+    )
     assert view.status is Status.REPORTED and view.reporter == "jana.dvorakova"
     with pytest.raises(InvalidTransition):
         service.transition(view.id, Status.CLOSED, actor="sana.malik")
@@ -55,8 +59,11 @@ def test_full_path_and_invalid_transitions(service: IncidentService) -> None:
         service.transition(view.id, Status.TRIAGED, actor="sana.malik")
     kinds = [e.kind for e in service.timeline(view.id)]
     assert kinds == ["reported", "status", "assigned", "assessed", "status", "status", "status"]
-    actions = [e.entry.action for e in AuditLog(service.vault).entries(limit=50)
-               if e.entry.kind is Kind.INCIDENT]
+    actions = [
+        e.entry.action
+        for e in AuditLog(service.vault).entries(limit=50)
+        if e.entry.kind is Kind.INCIDENT
+    ]
     assert actions.count("incident.transition") == 4 and "incident.report" in actions
 
 
@@ -65,15 +72,18 @@ def test_dismissal_needs_a_reason_and_stays_in_the_register(service: IncidentSer
     dismissed = service.report(reporter="tomas.kral", description="False alarm, I think.")
     with pytest.raises(InvalidInput):
         service.transition(dismissed.id, Status.DISMISSED, actor="sana.malik")
-    service.transition(dismissed.id, Status.DISMISSED, actor="sana.malik",
-                       reason="The list held no customer data.")
+    service.transition(
+        dismissed.id, Status.DISMISSED, actor="sana.malik", reason="The list held no customer data."
+    )
     rows = {r["id"]: r for r in service.register()}
     assert set(rows) == {kept.id, dismissed.id}
     assert rows[dismissed.id]["status"] == "dismissed"
     assert rows[dismissed.id]["dismissed_reason"] == "The list held no customer data."
     parsed = list(csv.DictReader(io.StringIO(service.register_csv())))
-    assert {r["id"]: r["status"] for r in parsed} == {kept.id: "reported",
-                                                      dismissed.id: "dismissed"}
+    assert {r["id"]: r["status"] for r in parsed} == {
+        kept.id: "reported",
+        dismissed.id: "dismissed",
+    }
     json.dumps(service.register())  # the JSON export is serialisable as is
 
 
@@ -99,8 +109,11 @@ def test_the_timeline_cannot_be_edited_or_deleted(service: IncidentService) -> N
 def test_anonymous_reporter_is_sealed_and_only_revealed_on_request(
     service: IncidentService,
 ) -> None:
-    view = service.report(reporter="jana.dvorakova", description="My manager asked me to "
-                          "export all customers.", anonymous=True)
+    view = service.report(
+        reporter="jana.dvorakova",
+        description="My manager asked me to export all customers.",
+        anonymous=True,
+    )
     assert view.reporter is None and view.anonymous
     assert all(e.actor == "anonymous" for e in service.timeline(view.id))
     with service.vault.engine.connect() as connection:

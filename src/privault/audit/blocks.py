@@ -106,8 +106,12 @@ def parse_lines(
             or joined.translate(None, HEX_DIGITS)
             or [line[:9] for line in part].count(HEAD) != len(part)
             or [line[-k:] for line in part]
-            != [TAIL % t for t in zip(hexes, [prev_hex, *hexes[:-1]],
-                                      range(seq, seq + len(part)), strict=True)]
+            != [
+                TAIL % t
+                for t in zip(
+                    hexes, [prev_hex, *hexes[:-1]], range(seq, seq + len(part)), strict=True
+                )
+            ]
         ):
             return None
         hashes += map(binascii.unhexlify, hexes)
@@ -156,11 +160,15 @@ def line_before(source: IO[bytes], begin: int) -> bytes | None:
 Answer = dict[str, Any]
 
 
-def _answer(ok: bool, start: tuple[int, bytes] | None, end: tuple[int, bytes] | None,
-            count: int) -> Answer:
-    return {"ok": ok, "count": count,
-            "start": [start[0], start[1].hex()] if start else None,
-            "end": [end[0], end[1].hex()] if end else None}
+def _answer(
+    ok: bool, start: tuple[int, bytes] | None, end: tuple[int, bytes] | None, count: int
+) -> Answer:
+    return {
+        "ok": ok,
+        "count": count,
+        "start": [start[0], start[1].hex()] if start else None,
+        "end": [end[0], end[1].hex()] if end else None,
+    }
 
 
 class _Rows:
@@ -178,9 +186,12 @@ class _Rows:
         prev = GENESIS if lo == 0 else self.hash_at(lo) if lo > 0 else None
         rows = self.rows(lo, hi)
         hashes = [bytes(r[0]) for r in rows]
-        ok = (prev is not None and len(rows) == hi - lo > 0
-              and chain_ok(prev, hashes, [r[1] for r in rows])
-              and self.signed.ok(lo + 1, hashes))
+        ok = (
+            prev is not None
+            and len(rows) == hi - lo > 0
+            and chain_ok(prev, hashes, [r[1] for r in rows])
+            and self.signed.ok(lo + 1, hashes)
+        )
         if not ok or prev is None:
             return _answer(False, None, None, 0)
         return _answer(True, (lo + 1, prev), (hi + 1, hashes[-1]), hi - lo)
@@ -201,7 +212,9 @@ class _SQLiteRows(_Rows):
     def rows(self, lo: int, hi: int) -> list[tuple[bytes, bytes]]:
         return self.db.execute(
             "SELECT hash, CAST(body AS BLOB) FROM audit_entries WHERE seq > ? AND seq <= ? "
-            "ORDER BY seq", (lo, hi)).fetchall()
+            "ORDER BY seq",
+            (lo, hi),
+        ).fetchall()
 
     def hash_at(self, seq: int) -> bytes | None:
         row = self.db.execute("SELECT hash FROM audit_entries WHERE seq = ?", (seq,)).fetchone()
@@ -209,8 +222,14 @@ class _SQLiteRows(_Rows):
 
 
 class _PostgresRows(_Rows):
-    def __init__(self, conninfo: str, snapshot: str, table: list[str],
-                 task_settings: list[str], signed: Signed) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        snapshot: str,
+        table: list[str],
+        task_settings: list[str],
+        signed: Signed,
+    ) -> None:
         import psycopg
         from psycopg import sql
         from psycopg.types.string import ByteaBinaryLoader
@@ -224,7 +243,8 @@ class _PostgresRows(_Rows):
             self.db.execute(setting)
         name = sql.Identifier(*table)
         self._rows = sql.SQL(
-            "SELECT hash, body FROM {} WHERE seq > %s AND seq <= %s ORDER BY seq").format(name)
+            "SELECT hash, body FROM {} WHERE seq > %s AND seq <= %s ORDER BY seq"
+        ).format(name)
         self._hash = sql.SQL("SELECT hash FROM {} WHERE seq = %s").format(name)
 
     def rows(self, lo: int, hi: int) -> list[tuple[bytes, bytes]]:
@@ -273,8 +293,9 @@ def worker_main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     if task["source"] == "sqlite":
         source = _SQLiteRows(task["target"], signed)
     elif task["source"] == "postgresql":
-        source = _PostgresRows(task["target"], task["snapshot"], task["table"],
-                               task["settings"], signed)
+        source = _PostgresRows(
+            task["target"], task["snapshot"], task["table"], task["settings"], signed
+        )
     else:
         source = _ExportLines(task["target"], signed)
     stdout.write(b'{"ready": true}\n')

@@ -62,8 +62,10 @@ def format_time(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
     t = when.astimezone(UTC)
-    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-            f"{t.second:02d}.{t.microsecond:06d}Z")
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+        f"{t.second:02d}.{t.microsecond:06d}Z"
+    )
 
 
 def parse_time(text: str) -> datetime:
@@ -78,6 +80,11 @@ def chain_hash(previous: bytes, body: bytes) -> bytes:
 def checkpoint_message(seq: int, head: bytes, at: datetime) -> bytes:
     """The exact bytes a checkpoint signature covers."""
     return canonical_json(
-        {"at": format_time(at), "hash": head.hex(), "seq": seq, "type": CHECKPOINT_TYPE,
-         "v": FORMAT_VERSION}
+        {
+            "at": format_time(at),
+            "hash": head.hex(),
+            "seq": seq,
+            "type": CHECKPOINT_TYPE,
+            "v": FORMAT_VERSION,
+        }
     ).encode("utf-8")

@@ -186,8 +186,13 @@ def append(
 
 
 def _checkpoint_row(checkpoint: Checkpoint) -> dict[str, Any]:
-    return {"seq": checkpoint.seq, "hash": checkpoint.hash, "at": checkpoint.at,
-            "public_key": checkpoint.public_key, "signature": checkpoint.signature}
+    return {
+        "seq": checkpoint.seq,
+        "hash": checkpoint.hash,
+        "at": checkpoint.at,
+        "public_key": checkpoint.public_key,
+        "signature": checkpoint.signature,
+    }
 
 
 def checkpoint(executor: Executor, signer: Signer, at: datetime) -> Checkpoint:
@@ -199,8 +204,11 @@ def checkpoint(executor: Executor, signer: Signer, at: datetime) -> Checkpoint:
             select(CHECKPOINTS).order_by(CHECKPOINTS.c.id.desc()).limit(1)
         ).first()
         key = signer.public_signing_key()
-        if last is not None and last.seq == seq and bytes(last.hash) == head and (
-            bytes(last.public_key) == key
+        if (
+            last is not None
+            and last.seq == seq
+            and bytes(last.hash) == head
+            and (bytes(last.public_key) == key)
         ):
             return Checkpoint(seq, head, last.at, key, bytes(last.signature))
         made = sign_checkpoint(signer, seq, head, at)
@@ -232,8 +240,13 @@ def read_entries(
         query = query.where(ENTRIES.c.seq < before)
     rows = executor.execute(query.order_by(ENTRIES.c.seq.desc()).limit(limit)).all()
     return [
-        ChainedEntry(r.seq, AuditEntry.from_json(json.loads(r.body)), r.body, bytes(r.prev_hash),
-                     bytes(r.hash))
+        ChainedEntry(
+            r.seq,
+            AuditEntry.from_json(json.loads(r.body)),
+            r.body,
+            bytes(r.prev_hash),
+            bytes(r.hash),
+        )
         for r in rows
     ]
 

@@ -80,15 +80,32 @@ class Outcome(StrEnum):
 # them as keys, so each appears exactly once in a body and index columns can be checked
 # against it by plain substring search (see ``verify``).
 RESERVED_KEYS: Final[frozenset[str]] = frozenset(
-    {"action", "at", "categories", "counts", "details", "fields", "kind", "outcome",
-     "principal", "purpose", "reasons", "recipient", "seq", "subjects", "v"}
+    {
+        "action",
+        "at",
+        "categories",
+        "counts",
+        "details",
+        "fields",
+        "kind",
+        "outcome",
+        "principal",
+        "purpose",
+        "reasons",
+        "recipient",
+        "seq",
+        "subjects",
+        "v",
+    }
 )
 
 
 def _bad(what: str) -> InvalidInput:
     return InvalidInput(
-        N_("The audit entry's %(what)s is not an identifier or code; audit entries never "
-           "hold free text or customer data."),
+        N_(
+            "The audit entry's %(what)s is not an identifier or code; audit entries never "
+            "hold free text or customer data."
+        ),
         what=what,
     )
 
@@ -100,8 +117,10 @@ def _match(pattern: re.Pattern[str], value: object, what: str, limit: int = MAX_
 
 
 def _int(value: object, what: str, minimum: int = -MAX_SAFE_INT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-        minimum <= value <= MAX_SAFE_INT
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (minimum <= value <= MAX_SAFE_INT)
     ):
         raise _bad(what)
     return value
@@ -116,7 +135,8 @@ def _names(
     if len(items) > limit:
         raise InvalidInput(
             N_("The audit entry lists more than %(limit)s %(what)s; record a count instead."),
-            limit=limit, what=what,
+            limit=limit,
+            what=what,
         )
     return items
 
@@ -185,14 +205,18 @@ class AuditEntry:
         put(self, "reasons", _names(self.reasons, _KEY, "reasons", MAX_CODES))
         if not isinstance(self.counts, Mapping) or len(self.counts) > MAX_CODES:
             raise _bad("counts")
-        put(self, "counts", {
-            _mapping_key(k, "counts"): _int(v, "counts", 0) for k, v in self.counts.items()
-        })
+        put(
+            self,
+            "counts",
+            {_mapping_key(k, "counts"): _int(v, "counts", 0) for k, v in self.counts.items()},
+        )
         if not isinstance(self.details, Mapping) or len(self.details) > MAX_DETAILS:
             raise _bad("details")
-        put(self, "details", {
-            _mapping_key(k, "details"): _detail(v, "details") for k, v in self.details.items()
-        })
+        put(
+            self,
+            "details",
+            {_mapping_key(k, "details"): _detail(v, "details") for k, v in self.details.items()},
+        )
 
     def body(self, seq: int) -> str:
         """The canonical body of this entry at position ``seq`` (see ``canonical``)."""
@@ -221,10 +245,17 @@ class AuditEntry:
     def from_json(cls, data: Mapping[str, Any]) -> AuditEntry:
         """Rebuild (and re-validate) an entry from a parsed body."""
         return cls(
-            at=parse_time(data["at"]), kind=Kind(data["kind"]), action=data["action"],
-            principal=data["principal"], outcome=Outcome(data["outcome"]),
-            purpose=data["purpose"], recipient=data["recipient"],
-            fields=tuple(data["fields"]), categories=tuple(data["categories"]),
-            subjects=tuple(data["subjects"]), counts=dict(data["counts"]),
-            reasons=tuple(data["reasons"]), details=dict(data["details"]),
+            at=parse_time(data["at"]),
+            kind=Kind(data["kind"]),
+            action=data["action"],
+            principal=data["principal"],
+            outcome=Outcome(data["outcome"]),
+            purpose=data["purpose"],
+            recipient=data["recipient"],
+            fields=tuple(data["fields"]),
+            categories=tuple(data["categories"]),
+            subjects=tuple(data["subjects"]),
+            counts=dict(data["counts"]),
+            reasons=tuple(data["reasons"]),
+            details=dict(data["details"]),
         )

@@ -71,6 +71,7 @@ HOW_TO_VERIFY: Final[str] = (
     "{at, hash, seq, type: 'privault.audit.checkpoint', v: 1}"
 )
 
+
 @dataclass(frozen=True, slots=True)
 class ExportReport:
     directory: str
@@ -80,8 +81,13 @@ class ExportReport:
     checkpoints: int
 
     def as_json(self) -> dict[str, Any]:
-        return {"directory": self.directory, "entries": self.entries, "last_seq": self.last_seq,
-                "head_hash": self.head_hash, "checkpoints": self.checkpoints}
+        return {
+            "directory": self.directory,
+            "entries": self.entries,
+            "last_seq": self.last_seq,
+            "head_hash": self.head_hash,
+            "checkpoints": self.checkpoints,
+        }
 
 
 def _prepare(directory: Path) -> None:
@@ -108,19 +114,29 @@ def export_snapshot(
         while lo < stop:  # a block of sequence numbers at a time: memory stays flat
             hi = min(lo + EXPORT_BLOCK, stop)
             seqs, hashes, bodies, prevs = reader.columns(lo, hi)
-            out.writelines([
-                HEAD + body + TAIL % (digest.hex().encode(), prev_hash.hex().encode(), seq)
-                + b"\n"
-                for seq, digest, body, prev_hash in zip(seqs, hashes, bodies, prevs, strict=True)
-            ])
+            out.writelines(
+                [
+                    HEAD
+                    + body
+                    + TAIL % (digest.hex().encode(), prev_hash.hex().encode(), seq)
+                    + b"\n"
+                    for seq, digest, body, prev_hash in zip(
+                        seqs, hashes, bodies, prevs, strict=True
+                    )
+                ]
+            )
             if seqs:
                 count, last, prev = count + len(seqs), seqs[-1], hashes[-1]
             lo = hi
     with (directory / CHECKPOINTS_FILE).open("w", encoding="utf-8") as out:
         out.writelines(canonical_json(c.as_json()) + "\n" for c in checkpoints)
     manifest = {
-        "format": FORMAT, "v": 1, "exported_at": format_time(at), "entries": count,
-        "last_seq": head[0] if head else last, "head_hash": (head[1] if head else prev).hex(),
+        "format": FORMAT,
+        "v": 1,
+        "exported_at": format_time(at),
+        "entries": count,
+        "last_seq": head[0] if head else last,
+        "head_hash": (head[1] if head else prev).hex(),
         "checkpoints": len(checkpoints),
         "public_key": public_key.hex() if public_key is not None else None,
         "how_to_verify": HOW_TO_VERIFY,
@@ -146,8 +162,11 @@ def _columns(
 def _load_checkpoint(text: str) -> Checkpoint:
     data = json.loads(text)
     return Checkpoint(
-        int(data["seq"]), bytes.fromhex(data["hash"]), parse_time(data["at"]),
-        bytes.fromhex(data["public_key"]), bytes.fromhex(data["signature"]),
+        int(data["seq"]),
+        bytes.fromhex(data["hash"]),
+        parse_time(data["at"]),
+        bytes.fromhex(data["public_key"]),
+        bytes.fromhex(data["signature"]),
     )
 
 
@@ -190,8 +209,7 @@ def verify_export(
     return verifier.finish(head)
 
 
-def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel: Parallel
-                  ) -> None:
+def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel: Parallel) -> None:
     """Blocks of bytes, each holding the lines that start in it; the front ones here,
     the back ones by workers if the file is large (see ``privault.audit.parallel``)."""
     size = os.fstat(source.fileno()).st_size
@@ -203,8 +221,7 @@ def _verify_lines(source: BinaryIO, path: str, verifier: ChainVerifier, parallel
     blocks = Blocks(-(-size // step))
     workers: Workers | None = None
     if parallel.workers > 0 and size >= parallel.minimum and blocks.count > 1:
-        task = {"source": "export", "target": path,
-                "signed": signed_pairs(verifier.signed.pairs())}
+        task = {"source": "export", "target": path, "signed": signed_pairs(verifier.signed.pairs())}
         workers = Workers(parallel.workers, task, blocks, span)
     try:
         number = 0  # lines before the block

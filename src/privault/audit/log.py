@@ -99,8 +99,12 @@ def _verify_rows(reader: BlockReader, verifier: ChainVerifier, parallel: Paralle
             workers.close()
 
 
-def _verify_front(reader: BlockReader, verifier: ChainVerifier, blocks: Blocks,
-                  span: Callable[[int], tuple[int, int]]) -> bool:
+def _verify_front(
+    reader: BlockReader,
+    verifier: ChainVerifier,
+    blocks: Blocks,
+    span: Callable[[int], tuple[int, int]],
+) -> bool:
     """Verify blocks from the front until they meet the workers'; False at a problem."""
     index = 0
     shared = blocks.back < blocks.count
@@ -122,8 +126,9 @@ def _verify_front(reader: BlockReader, verifier: ChainVerifier, blocks: Blocks,
         index += 1
 
 
-def _front_blocks(reader: BlockReader, blocks: Blocks, span: Callable[[int], tuple[int, int]],
-                  index: int) -> Iterator[tuple[int, tuple[list[bytes], list[bytes]]]]:
+def _front_blocks(
+    reader: BlockReader, blocks: Blocks, span: Callable[[int], tuple[int, int]], index: int
+) -> Iterator[tuple[int, tuple[list[bytes], list[bytes]]]]:
     while index < blocks.front or blocks.take_front() is not None:
         yield index, reader.block(*span(index))
         index += 1
@@ -160,12 +165,14 @@ class AuditLog:
 
     def append(self, executor: Executor, entry: AuditEntry) -> ChainedEntry:
         """Append inside the caller's transaction; ``AuditUnavailable`` if it cannot."""
-        return chain.append(executor, entry, signer=self.signer,
-                            checkpoint_every=self.checkpoint_every)
+        return chain.append(
+            executor, entry, signer=self.signer, checkpoint_every=self.checkpoint_every
+        )
 
     def append_many(self, executor: Executor, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
-        return chain.append_many(executor, entries, signer=self.signer,
-                                 checkpoint_every=self.checkpoint_every)
+        return chain.append_many(
+            executor, entries, signer=self.signer, checkpoint_every=self.checkpoint_every
+        )
 
     def record(self, entry: AuditEntry) -> ChainedEntry:
         """Append in a transaction of its own."""
@@ -217,9 +224,12 @@ class AuditLog:
         try:
             connection = chain.snapshot(self.engine)
             try:
-                return export_snapshot(connection, directory,
-                                       public_key=self.signer.public_signing_key(),
-                                       at=self.clock.now())
+                return export_snapshot(
+                    connection,
+                    directory,
+                    public_key=self.signer.public_signing_key(),
+                    at=self.clock.now(),
+                )
             finally:
                 connection.close()
         except SQLAlchemyError as exc:

@@ -51,8 +51,7 @@ class Parallel:
         """A worker starts in about 0.1 s of CPU (SQLite) or 0.5 s (it imports psycopg),
         and each PostgreSQL reader also keeps a server process busy: workers only where
         they cost a small part of the whole (3.5 us of CPU per entry, or 4.5)."""
-        return cls(min(_cpus() - 1, MAX_WORKERS), 16_384,
-                   1_000_000 if postgresql else 200_000)
+        return cls(min(_cpus() - 1, MAX_WORKERS), 16_384, 1_000_000 if postgresql else 200_000)
 
     @classmethod
     def export_bytes(cls) -> Parallel:
@@ -92,8 +91,9 @@ class Blocks:
 class Worker:
     """One worker process and the thread that feeds it blocks from the back."""
 
-    def __init__(self, task: dict[str, Any], blocks: Blocks,
-                 bounds: Callable[[int], tuple[int, int]]) -> None:
+    def __init__(
+        self, task: dict[str, Any], blocks: Blocks, bounds: Callable[[int], tuple[int, int]]
+    ) -> None:
         self.blocks = blocks
         self.bounds = bounds
         self.stopped = False
@@ -103,10 +103,13 @@ class Worker:
             self.busy = self.first is not None
         self.process = subprocess.Popen(  # noqa: S603 - our own program, no shell
             [sys.executable, "-I", WORKER_PROGRAM],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-        self.thread = threading.Thread(target=self._run, args=(task,),
-                                       name="privault-audit-worker", daemon=True)
+        self.thread = threading.Thread(
+            target=self._run, args=(task,), name="privault-audit-worker", daemon=True
+        )
         self.thread.start()
 
     def _run(self, task: dict[str, Any]) -> None:
@@ -143,8 +146,13 @@ def _send(stream: IO[bytes], message: Any) -> None:
 class Workers:
     """Up to ``count`` workers for ``task``; ``finish`` returns their answers."""
 
-    def __init__(self, count: int, task: dict[str, Any], blocks: Blocks,
-                 bounds: Callable[[int], tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        count: int,
+        task: dict[str, Any],
+        blocks: Blocks,
+        bounds: Callable[[int], tuple[int, int]],
+    ) -> None:
         self.workers: list[Worker] = []
         task = {**task, "path": [p for p in sys.path if p]}
         with contextlib.suppress(OSError):
@@ -193,5 +201,4 @@ def join_answer(verifier: ChainVerifier, answer: Answer) -> bool:
     if answer["start"] is None:  # no line starts in this block of an export
         return int(answer["count"]) == 0
     (first, prev), (stop, last) = answer["start"], answer["end"]
-    return verifier.join((first, bytes.fromhex(prev)), (stop, bytes.fromhex(last)),
-                         answer["count"])
+    return verifier.join((first, bytes.fromhex(prev)), (stop, bytes.fromhex(last)), answer["count"])

@@ -104,8 +104,13 @@ class BlockReader:
         ).one()
         info = self.raw.info
         conninfo = make_conninfo(info.dsn, **({"password": info.password} if info.password else {}))
-        return {"source": "postgresql", "target": conninfo, "snapshot": snapshot,
-                "table": [table[0], table[1]], "settings": list(PG_SCAN_SETTINGS)}
+        return {
+            "source": "postgresql",
+            "target": conninfo,
+            "snapshot": snapshot,
+            "table": [table[0], table[1]],
+            "settings": list(PG_SCAN_SETTINGS),
+        }
 
 
 def prefetched(chunks: Iterator[_T], depth: int = 4) -> Generator[_T, None, None]:

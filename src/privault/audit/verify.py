@@ -92,8 +92,12 @@ class Problem:
         return translator(lang).gettext(MESSAGES[self.reason]) % {"seq": self.seq, **self.params}
 
     def as_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "reason": self.reason.value, "message": self.message(),
-                **self.params}
+        return {
+            "seq": self.seq,
+            "reason": self.reason.value,
+            "message": self.message(),
+            **self.params,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +134,9 @@ class ChainVerifier:
     ``try_block`` and ``join``; checkpoint signatures are checked when their entry is
     reached, so a worker's blocks cost this process nothing but their signatures."""
 
-    def __init__(self, checkpoints: Sequence[Checkpoint],
-                 trusted_keys: Collection[bytes] | None = None) -> None:
+    def __init__(
+        self, checkpoints: Sequence[Checkpoint], trusted_keys: Collection[bytes] | None = None
+    ) -> None:
         self.count = 0
         self.expected = 1
         self.prev = GENESIS
@@ -162,8 +167,7 @@ class ChainVerifier:
     def _reason(self, checkpoint: Checkpoint) -> Reason | None:
         if self._trusted is not None and checkpoint.public_key not in self._trusted:
             return Reason.UNTRUSTED_CHECKPOINT_KEY
-        if not verify_signature(checkpoint.public_key, checkpoint.message(),
-                                checkpoint.signature):
+        if not verify_signature(checkpoint.public_key, checkpoint.message(), checkpoint.signature):
             return Reason.BAD_CHECKPOINT_SIGNATURE
         return None
 
@@ -180,12 +184,12 @@ class ChainVerifier:
             self._reasons_at(seqs[self._unchecked_top - 1])
 
     def _signatures_ok(self, first: int, stop: int) -> bool:
-        return all(r is None for seq in self.signed.within(first, stop)
-                   for r in self._reasons_at(seq))
+        return all(
+            r is None for seq in self.signed.within(first, stop) for r in self._reasons_at(seq)
+        )
 
     def _check_checkpoint(self, seq: int, digest: bytes) -> bool:
-        for checkpoint, reason in zip(self._at.get(seq, ()), self._reasons_at(seq),
-                                      strict=True):
+        for checkpoint, reason in zip(self._at.get(seq, ()), self._reasons_at(seq), strict=True):
             if reason is not None:
                 return self._fail(seq, reason)
             if checkpoint.hash != digest:
@@ -228,9 +232,13 @@ class ChainVerifier:
         ``privault.audit.blocks``); otherwise change nothing and return False, so that
         the caller feeds them entry by entry."""
         stop = first + len(hashes)
-        if (self.problem is not None or first != self.expected
-                or not chain_ok(self.prev, hashes, bodies)
-                or not self.signed.ok(first, hashes) or not self._signatures_ok(first, stop)):
+        if (
+            self.problem is not None
+            or first != self.expected
+            or not chain_ok(self.prev, hashes, bodies)
+            or not self.signed.ok(first, hashes)
+            or not self._signatures_ok(first, stop)
+        ):
             return False
         if hashes:
             self.count += len(hashes)
@@ -241,8 +249,12 @@ class ChainVerifier:
         """Take a block a worker found clean: it started from ``start`` (next sequence
         number, previous hash) and ended at ``end``.  False (nothing changed) unless that
         is where this chain stands and the block's checkpoints are validly signed."""
-        if (self.problem is not None or (self.expected, self.prev) != start
-                or end[0] - start[0] != count or not self._signatures_ok(start[0], end[0])):
+        if (
+            self.problem is not None
+            or (self.expected, self.prev) != start
+            or end[0] - start[0] != count
+            or not self._signatures_ok(start[0], end[0])
+        ):
             return False
         self.count += count
         self.expected, self.prev = end
@@ -288,7 +300,12 @@ class ChainVerifier:
         if self.problem is None and head is not None and head != (last, self.prev):
             self._fail(min(head[0], last) + (head[0] != last), Reason.HEAD_MISMATCH)
         return VerifyReport(
-            ok=self.problem is None, entries=self.count, last_seq=last,
-            head_hash=self.prev.hex(), checkpoints=self.checkpoints,
-            last_checkpoint=self.last_checkpoint, public_keys=self.keys, problem=self.problem,
+            ok=self.problem is None,
+            entries=self.count,
+            last_seq=last,
+            head_hash=self.prev.hex(),
+            checkpoints=self.checkpoints,
+            last_checkpoint=self.last_checkpoint,
+            public_keys=self.keys,
+            problem=self.problem,
         )

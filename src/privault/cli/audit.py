@@ -62,14 +62,22 @@ def _report_lines(report: VerifyReport, lang: str, pinned: bool) -> list[tuple[s
     _ = translator(lang).gettext
     if report.problem is not None:
         return [
-            ("bold red", _(BROKEN) % {"seq": report.problem.seq,
-                                      "reason": report.problem.reason.value}),
+            (
+                "bold red",
+                _(BROKEN) % {"seq": report.problem.seq, "reason": report.problem.reason.value},
+            ),
             ("red", report.problem.message(lang)),
         ]
-    lines = [("bold green", _(INTACT) % {
-        "entries": format_number(report.entries, lang),
-        "checkpoints": format_number(report.checkpoints, lang),
-    })]
+    lines = [
+        (
+            "bold green",
+            _(INTACT)
+            % {
+                "entries": format_number(report.entries, lang),
+                "checkpoints": format_number(report.checkpoints, lang),
+            },
+        )
+    ]
     if report.last_checkpoint is None and report.entries:
         lines.append(("yellow", _(NO_CHECKPOINT)))
     if not pinned and report.public_keys:
@@ -135,7 +143,8 @@ def export_command(
         vault.close()
     text = translator(lang).gettext(EXPORTED) % {
         "entries": format_number(report.entries, lang),
-        "checkpoints": format_number(report.checkpoints, lang), "path": report.directory,
+        "checkpoints": format_number(report.checkpoints, lang),
+        "path": report.directory,
     }
     emit({**report.as_json(), "message": text}, as_json, lambda out: out.print(escape(text)))
 
@@ -171,15 +180,31 @@ def list_command(
     rows = [{**c.entry.as_json(c.seq), "hash": c.hash.hex()} for c in chained]
 
     def render(out: Console) -> None:
-        table = Table("seq", "at (UTC)", "kind", "principal", "purpose", "action", "outcome",
-                      "fields", "customers / counts", "reasons")
+        table = Table(
+            "seq",
+            "at (UTC)",
+            "kind",
+            "principal",
+            "purpose",
+            "action",
+            "outcome",
+            "fields",
+            "customers / counts",
+            "reasons",
+        )
         for r in rows:
             counts = " ".join(f"{k}={v}" for k, v in sorted(r["counts"].items()))
             customers = ", ".join(r["subjects"][:3]) + (" ..." if len(r["subjects"]) > 3 else "")
             table.add_row(
-                str(r["seq"]), r["at"][:19].replace("T", " "), r["kind"],
-                escape(r["principal"]), r["purpose"] or "", r["action"], r["outcome"],
-                ", ".join(r["fields"]), " ".join(filter(None, (customers, counts))),
+                str(r["seq"]),
+                r["at"][:19].replace("T", " "),
+                r["kind"],
+                escape(r["principal"]),
+                r["purpose"] or "",
+                r["action"],
+                r["outcome"],
+                ", ".join(r["fields"]),
+                " ".join(filter(None, (customers, counts))),
                 ", ".join(r["reasons"]),
             )
         out.print(table)

@@ -120,8 +120,12 @@ def notice_list(
         table = Table("key", "version", "purposes", "recipient", "expiry (months)", "title")
         for n in notices:
             table.add_row(
-                n.key, str(n.version), " ".join(n.purposes), n.recipient or "",
-                str(n.expiry_months or ""), n.title("en"),
+                n.key,
+                str(n.version),
+                " ".join(n.purposes),
+                n.recipient or "",
+                str(n.expiry_months or ""),
+                n.title("en"),
             )
         out.print(table)
 
@@ -129,8 +133,16 @@ def notice_list(
 
 
 def _record(
-    ctx: typer.Context, action: str, customer: str, purpose: str, recipient: str | None,
-    notice_ref: str | None, channel: str, actor: str, evidence: str | None, as_json: bool,
+    ctx: typer.Context,
+    action: str,
+    customer: str,
+    purpose: str,
+    recipient: str | None,
+    notice_ref: str | None,
+    channel: str,
+    actor: str,
+    evidence: str | None,
+    as_json: bool,
 ) -> None:
     vault = _vault(ctx)
     try:
@@ -138,15 +150,25 @@ def _record(
         ref = service.resolve_customer(customer)
         notice = _parse_notice_ref(service, notice_ref) if notice_ref else None
         entry = service.record(
-            ref.id, purpose, "grant" if action == "grant" else "withdraw", notice=notice,
-            channel=channel, actor=actor, recipient=recipient, evidence=evidence,
+            ref.id,
+            purpose,
+            "grant" if action == "grant" else "withdraw",
+            notice=notice,
+            channel=channel,
+            actor=actor,
+            recipient=recipient,
+            evidence=evidence,
         )
     finally:
         vault.close()
     result = {"customer": ref.public_id, **_entry_json(entry)}
-    emit(result, as_json, lambda out: out.print(
-        f"Recorded {action} of {purpose} for {ref.public_id} (event {entry.event_id})."
-    ))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"Recorded {action} of {purpose} for {ref.public_id} (event {entry.event_id})."
+        ),
+    )
 
 
 @app.command("grant")
@@ -180,8 +202,9 @@ def withdraw(
     as_json: bool = JsonOption,
 ) -> None:
     """Record that the customer withdrew consent (takes effect at once)."""
-    _record(ctx, "withdraw", customer, purpose, recipient, notice, channel, actor, evidence,
-            as_json)
+    _record(
+        ctx, "withdraw", customer, purpose, recipient, notice, channel, actor, evidence, as_json
+    )
 
 
 @app.command("object")
@@ -202,7 +225,8 @@ def object_command(
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
-                "customer": ref.public_id, "purpose": purpose,
+                "customer": ref.public_id,
+                "purpose": purpose,
                 "lifted": service.lift_objection(ref.id, purpose, actor=actor),
             }
         else:
@@ -210,9 +234,13 @@ def object_command(
             result = {"customer": ref.public_id, **asdict(view)}
     finally:
         vault.close()
-    emit(result, as_json, lambda out: out.print(
-        f"Objection to {purpose} {'lifted' if lift else 'recorded'} for {ref.public_id}."
-    ))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"Objection to {purpose} {'lifted' if lift else 'recorded'} for {ref.public_id}."
+        ),
+    )
 
 
 @app.command("restrict")
@@ -232,16 +260,21 @@ def restrict(
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
-                "customer": ref.public_id, "lifted": service.lift_restriction(ref.id, actor=actor)
+                "customer": ref.public_id,
+                "lifted": service.lift_restriction(ref.id, actor=actor),
             }
         else:
             view = service.restrict(ref.id, channel=channel, actor=actor, reason=reason)
             result = {"customer": ref.public_id, **asdict(view)}
     finally:
         vault.close()
-    emit(result, as_json, lambda out: out.print(
-        f"Restriction {'lifted' if lift else 'recorded'} for {ref.public_id}."
-    ))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"Restriction {'lifted' if lift else 'recorded'} for {ref.public_id}."
+        ),
+    )
 
 
 @app.command("show")
@@ -260,31 +293,48 @@ def show(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOp
         "restricted": facts.restricted,
         "consents": [
             {
-                "purpose": d.purpose, "recipient": d.recipient, "status": d.status,
-                "active": d.active_at(facts.at), "decided_at": d.decided_at.isoformat(),
+                "purpose": d.purpose,
+                "recipient": d.recipient,
+                "status": d.status,
+                "active": d.active_at(facts.at),
+                "decided_at": d.decided_at.isoformat(),
                 "expires_at": d.expires_at.isoformat() if d.expires_at else None,
-                "notice_id": d.notice_id, "event_id": d.event_id,
+                "notice_id": d.notice_id,
+                "event_id": d.event_id,
             }
             for d in facts.decisions
         ],
         "objections": [
-            {"purpose": o.purpose, "recorded_at": o.recorded_at.isoformat(),
-             "lifted_at": o.lifted_at.isoformat() if o.lifted_at else None}
+            {
+                "purpose": o.purpose,
+                "recorded_at": o.recorded_at.isoformat(),
+                "lifted_at": o.lifted_at.isoformat() if o.lifted_at else None,
+            }
             for o in facts.objections
         ],
     }
 
     def render(out: Console) -> None:
-        out.print(f"[bold]{facts.public_id}[/] ({facts.language})"
-                  + ("  [red]restricted (Art. 18)[/]" if facts.restricted else ""))
+        out.print(
+            f"[bold]{facts.public_id}[/] ({facts.language})"
+            + ("  [red]restricted (Art. 18)[/]" if facts.restricted else "")
+        )
         table = Table("purpose", "recipient", "decision", "active", "decided", "expires")
         for c in result["consents"]:
-            table.add_row(c["purpose"], c["recipient"] or "", c["status"],
-                          "yes" if c["active"] else "no", c["decided_at"], c["expires_at"] or "")
+            table.add_row(
+                c["purpose"],
+                c["recipient"] or "",
+                c["status"],
+                "yes" if c["active"] else "no",
+                c["decided_at"],
+                c["expires_at"] or "",
+            )
         out.print(table)
         for o in result["objections"]:
-            out.print(f"objection: {o['purpose']} since {o['recorded_at']}"
-                      + (f", lifted {o['lifted_at']}" if o["lifted_at"] else ""))
+            out.print(
+                f"objection: {o['purpose']} since {o['recorded_at']}"
+                + (f", lifted {o['lifted_at']}" if o["lifted_at"] else "")
+            )
 
     emit(result, as_json, render)
 
@@ -310,9 +360,11 @@ def proof(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonO
         out.print(f"[bold]Consent proof for {record.public_id}[/] (language {record.language})")
         for e in record.events:
             notice = f"{e.notice.key} v{e.notice.version}" if e.notice else "-"
-            out.print(f"#{e.event_id} {e.occurred_at.isoformat()} {e.action} {e.purpose}"
-                      f"{' -> ' + e.recipient if e.recipient else ''} via {e.channel} "
-                      f"by {e.actor}; notice {notice}; evidence sha256 {e.evidence_hash}")
+            out.print(
+                f"#{e.event_id} {e.occurred_at.isoformat()} {e.action} {e.purpose}"
+                f"{' -> ' + e.recipient if e.recipient else ''} via {e.channel} "
+                f"by {e.actor}; notice {notice}; evidence sha256 {e.evidence_hash}"
+            )
             if e.notice is not None:
                 out.print(f"    {e.notice.text(record.language)}")
 
@@ -333,11 +385,15 @@ def count(
     finally:
         vault.close()
     result = asdict(counts)
-    emit(result, as_json, lambda out: out.print(
-        f"{counts.eligible} of {counts.total} customers may be used for {purpose}; excluded: "
-        f"no consent {counts.no_consent}, objection {counts.objection}, "
-        f"restriction {counts.restriction}."
-    ))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"{counts.eligible} of {counts.total} customers may be used for {purpose}; excluded: "
+            f"no consent {counts.no_consent}, objection {counts.objection}, "
+            f"restriction {counts.restriction}."
+        ),
+    )
 
 
 @app.command("link")
@@ -347,8 +403,11 @@ def link(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOp
     try:
         ref = ConsentService.from_vault(vault).resolve_customer(customer)
         signer = link_signer(vault)
-        result = {"customer": ref.public_id, "url": signer.url(ref),
-                  "expires_at": signer.expires_at().isoformat()}
+        result = {
+            "customer": ref.public_id,
+            "url": signer.url(ref),
+            "expires_at": signer.expires_at().isoformat(),
+        }
     finally:
         vault.close()
     emit(result, as_json, lambda out: out.print(result["url"]))

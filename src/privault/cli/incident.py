@@ -61,34 +61,46 @@ def _summary(out: Console, view: IncidentView, lang: str) -> None:
     left = f"{clock.seconds_left / 3600:.1f} h" if clock.running else "-"
     flag = " [bold red]OVERDUE[/]" if clock.overdue else ""
     out.print(f"[bold]{view.id}[/] {gettext(view.title)}")
-    out.print(f"  {gettext(STATUS_LABELS[view.status])} · {view.severity.value} · "
-              f"{view.risk.value} · {left}{flag}")
+    out.print(
+        f"  {gettext(STATUS_LABELS[view.status])} · {view.severity.value} · "
+        f"{view.risk.value} · {left}{flag}"
+    )
 
 
 @app.command("report")
 def report(
     ctx: typer.Context,
-    description: str = typer.Option(..., "--description", "-d",
-                                    help="What happened (no customer data, please)."),
+    description: str = typer.Option(
+        ..., "--description", "-d", help="What happened (no customer data, please)."
+    ),
     title: str | None = typer.Option(None, "--title", help="A short title."),
-    noticed_at: str | None = typer.Option(None, "--noticed-at",
-                                          help="When it was noticed (ISO 8601)."),
+    noticed_at: str | None = typer.Option(
+        None, "--noticed-at", help="When it was noticed (ISO 8601)."
+    ),
     category: Annotated[Repeat, typer.Option("--category", help="Data category key.")] = None,
     system: Annotated[Repeat, typer.Option("--system", help="System concerned.")] = None,
-    customers: int | None = typer.Option(None, "--customers", min=0,
-                                         help="Customers possibly affected."),
+    customers: int | None = typer.Option(
+        None, "--customers", min=0, help="Customers possibly affected."
+    ),
     records: int | None = typer.Option(None, "--records", min=0, help="Records affected."),
-    anonymous: bool = typer.Option(False, "--anonymous",
-                                   help="Hide my name from all but compliance."),
+    anonymous: bool = typer.Option(
+        False, "--anonymous", help="Hide my name from all but compliance."
+    ),
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
     """Report a suspected mishandling of customer data."""
     service = _service(ctx)
     view = service.report(
-        reporter=operator(), description=description, title=title,
-        noticed_at=_when(noticed_at), categories=category or (), systems=system or (),
-        estimated_customers=customers, estimated_records=records, anonymous=anonymous,
+        reporter=operator(),
+        description=description,
+        title=title,
+        noticed_at=_when(noticed_at),
+        categories=category or (),
+        systems=system or (),
+        estimated_customers=customers,
+        estimated_records=records,
+        anonymous=anonymous,
     )
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
@@ -110,9 +122,14 @@ def list_incidents(
         table = Table("id", "status", "severity", "risk", "hours left", "title")
         for v in views:
             left = f"{v.clock.seconds_left / 3600:.1f}" if v.clock.running else "-"
-            table.add_row(v.id, gettext(STATUS_LABELS[v.status]), v.severity.value,
-                          v.risk.value, ("[red]" + left + "[/]") if v.clock.overdue else left,
-                          gettext(v.title))
+            table.add_row(
+                v.id,
+                gettext(STATUS_LABELS[v.status]),
+                v.severity.value,
+                v.risk.value,
+                ("[red]" + left + "[/]") if v.clock.overdue else left,
+                gettext(v.title),
+            )
         out.print(table)
 
     emit([v.as_json() for v in views], as_json, render)
@@ -153,10 +170,14 @@ def show(
         gettext = translator(lang).gettext
         _summary(out, view, lang)
         out.print(f"  {view.description}")
-        out.print(f"  reporter: {view.reporter or ('(anonymous)' if view.anonymous else '-')}"
-                  f" · owner: {view.owner or '-'}")
-        out.print(f"  aware: {view.aware_at:%Y-%m-%d %H:%M} UTC · deadline: "
-                  f"{view.clock.deadline:%Y-%m-%d %H:%M} UTC")
+        out.print(
+            f"  reporter: {view.reporter or ('(anonymous)' if view.anonymous else '-')}"
+            f" · owner: {view.owner or '-'}"
+        )
+        out.print(
+            f"  aware: {view.aware_at:%Y-%m-%d %H:%M} UTC · deadline: "
+            f"{view.clock.deadline:%Y-%m-%d %H:%M} UTC"
+        )
         for e in events:
             out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.actor} {e.kind}: {gettext(e.message)}")
 
@@ -165,9 +186,11 @@ def show(
 
 @app.command("assign")
 def assign(
-    ctx: typer.Context, incident: str = IdArg,
+    ctx: typer.Context,
+    incident: str = IdArg,
     owner: str = typer.Argument(..., help="The principal who owns it now."),
-    as_json: bool = JsonOption, lang: str = LangOption,
+    as_json: bool = JsonOption,
+    lang: str = LangOption,
 ) -> None:
     """Give the incident an owner."""
     view = _service(ctx).assign(incident, owner, actor=operator())
@@ -191,9 +214,16 @@ def assess(
 ) -> None:
     """Record the assessment: risk, severity, scope, consequences, measures."""
     view = _service(ctx).assess(
-        incident, actor=operator(), risk=risk, severity=severity, categories=category,
-        systems=system, estimated_customers=customers, estimated_records=records,
-        consequences=consequences, measures=measures,
+        incident,
+        actor=operator(),
+        risk=risk,
+        severity=severity,
+        categories=category,
+        systems=system,
+        estimated_customers=customers,
+        estimated_records=records,
+        consequences=consequences,
+        measures=measures,
     )
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
@@ -203,20 +233,21 @@ def transition(
     ctx: typer.Context,
     incident: str = IdArg,
     status: str = typer.Argument(..., help="triaged, contained, notified, closed, dismissed."),
-    reason: str | None = typer.Option(None, "--reason",
-                                      help="Why (dismissal, late notification...)."),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why (dismissal, late notification...)."
+    ),
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
     """Move the incident to its next status (see the transition table)."""
-    view = _service(ctx).transition(incident, parse_status(status), actor=operator(),
-                                    reason=reason)
+    view = _service(ctx).transition(incident, parse_status(status), actor=operator(), reason=reason)
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
 
 @app.command("note")
 def note(
-    ctx: typer.Context, incident: str = IdArg,
+    ctx: typer.Context,
+    incident: str = IdArg,
     text: str = typer.Argument(..., help="What was done or found."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -244,8 +275,11 @@ def register(
         text = json.dumps(service.register(), ensure_ascii=False, indent=2) + "\n"
     if out is not None:
         out.write_text(text, encoding="utf-8")
-        emit({"written": str(out), "incidents": len(service.register())}, as_json,
-             lambda console: console.print(f"written: {out}"))
+        emit(
+            {"written": str(out), "incidents": len(service.register())},
+            as_json,
+            lambda console: console.print(f"written: {out}"),
+        )
         return
     typer.echo(text, nl=False)
 
@@ -254,22 +288,24 @@ def register(
 def draft_notice(
     ctx: typer.Context,
     incident: str = IdArg,
-    customers: bool = typer.Option(False, "--customers",
-                                   help="The customers' notice (Art. 34), not the authority's."),
+    customers: bool = typer.Option(
+        False, "--customers", help="The customers' notice (Art. 34), not the authority's."
+    ),
     lang: str = typer.Option("en", "--lang", help="en or cs (authority); en, cs, ur (customers)."),
     phase: str = typer.Option("initial", "--phase", help="initial, supplementary or final."),
-    send: bool = typer.Option(False, "--send",
-                              help="Customers: e-mail each affected customer now."),
+    send: bool = typer.Option(
+        False, "--send", help="Customers: e-mail each affected customer now."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Draft the notification to the authority (Art. 33) or to customers (Art. 34)."""
     service = _service(ctx)
     if not customers:
         if phase not in PHASES:
-            raise InvalidInput(N_("Unknown phase '%(phase)s'; use initial, supplementary or "
-                                  "final."), phase=phase)
-        notice = authority_notice(service, incident, lang=lang, phase=phase,
-                                  actor=operator())
+            raise InvalidInput(
+                N_("Unknown phase '%(phase)s'; use initial, supplementary or final."), phase=phase
+            )
+        notice = authority_notice(service, incident, lang=lang, phase=phase, actor=operator())
         emit(notice.as_json(), as_json, lambda out: out.print(notice.text(), markup=False))
         return
     if send:
@@ -277,8 +313,11 @@ def draft_notice(
         emit(outcome.as_json(), as_json, lambda out: out.print(outcome.as_json()))
         return
     draft = customer_notice(service, service.get(incident), lang)
-    emit(draft.as_json(), as_json,
-         lambda out: out.print(f"{draft.subject}\n\n{draft.body}", markup=False))
+    emit(
+        draft.as_json(),
+        as_json,
+        lambda out: out.print(f"{draft.subject}\n\n{draft.body}", markup=False),
+    )
 
 
 @app.command("check")

@@ -144,5 +144,10 @@ def rotate(
     finally:
         vault.close()
     result = {"principal": issued.principal, "key_id": issued.key_id, "api_key": issued.secret}
-    emit(result, as_json, lambda out: out.print(
-        f"New API key for {name} (shown once; older keys revoked): [bold]{issued.secret}[/]"))
+    emit(
+        result,
+        as_json,
+        lambda out: out.print(
+            f"New API key for {name} (shown once; older keys revoked): [bold]{issued.secret}[/]"
+        ),
+    )

@@ -116,10 +116,13 @@ class IncidentBlockHandler:
         else:
             kind = "external"
         key = "scan:" + _fingerprint(
-            ",".join(sorted(matches.customer_ids)), recipient.label if recipient else "",
-            purpose or "", ",".join(codes),
+            ",".join(sorted(matches.customer_ids)),
+            recipient.label if recipient else "",
+            purpose or "",
+            ",".join(codes),
             ",".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
-            if not matches.customer_ids else "",
+            if not matches.customer_ids
+            else "",
         )
         fields = ", ".join(sorted(matches.by_field)) or "-"
         catalog = self.service.vault.catalog
@@ -128,9 +131,13 @@ class IncidentBlockHandler:
             source=Source.SCAN_BLOCK,
             dedup_key=key,
             title=SOURCE_LABELS[Source.SCAN_BLOCK],
-            description=SCAN_DESCRIPTION % {
-                "count": matches.customers, "fields": fields, "kind": kind,
-                "purpose": purpose or "-", "reasons": ", ".join(codes) or "-",
+            description=SCAN_DESCRIPTION
+            % {
+                "count": matches.customers,
+                "fields": fields,
+                "kind": kind,
+                "purpose": purpose or "-",
+                "reasons": ", ".join(codes) or "-",
             },
             severity=Severity.HIGH if matches.customers else Severity.MEDIUM,
             categories=categories,
@@ -228,11 +235,13 @@ def volume_baselines(service: IncidentService, now: datetime) -> list[Baseline]:
         history = totals[1:]
         mean = sum(history) / len(history)
         std = math.sqrt(sum((x - mean) ** 2 for x in history) / len(history))
-        threshold = math.ceil(max(
-            settings.incident_volume_factor * mean,
-            mean + settings.incident_volume_sigmas * std,
-            settings.incident_volume_min_records,
-        ))
+        threshold = math.ceil(
+            max(
+                settings.incident_volume_factor * mean,
+                mean + settings.incident_volume_sigmas * std,
+                settings.incident_volume_min_records,
+            )
+        )
         found.append(Baseline(principal, totals[0], mean, std, threshold))
     return sorted(found, key=lambda b: b.principal)
 
@@ -248,19 +257,28 @@ def detect_volume(service: IncidentService) -> list[tuple[IncidentView, bool]]:
             source=Source.VOLUME,
             dedup_key=f"volume:{base.principal}",
             title=SOURCE_LABELS[Source.VOLUME],
-            description=VOLUME_DESCRIPTION % {
-                "principal": base.principal, "today": base.today,
-                "days": settings.incident_baseline_days, "mean": f"{base.mean:.1f}",
-                "std": f"{base.std:.1f}", "factor": settings.incident_volume_factor,
+            description=VOLUME_DESCRIPTION
+            % {
+                "principal": base.principal,
+                "today": base.today,
+                "days": settings.incident_baseline_days,
+                "mean": f"{base.mean:.1f}",
+                "std": f"{base.std:.1f}",
+                "factor": settings.incident_volume_factor,
                 "sigmas": settings.incident_volume_sigmas,
-                "floor": settings.incident_volume_min_records, "threshold": base.threshold,
+                "floor": settings.incident_volume_min_records,
+                "threshold": base.threshold,
             },
             severity=Severity.HIGH,
             estimated_records=base.today,
             occurrence=f"volume:{base.principal}:{now.date().isoformat()}",
-            data={"principal": base.principal, "records_24h": base.today,
-                  "mean": round(base.mean, 1), "std": round(base.std, 1),
-                  "threshold": base.threshold},
+            data={
+                "principal": base.principal,
+                "records_24h": base.today,
+                "mean": round(base.mean, 1),
+                "std": round(base.std, 1),
+                "threshold": base.threshold,
+            },
         )
         if result is not None:
             raised.append(result)
@@ -287,15 +305,20 @@ def detect_denied_bursts(service: IncidentService) -> list[tuple[IncidentView, b
             source=Source.DENIED_BURST,
             dedup_key=f"denied:{principal}",
             title=SOURCE_LABELS[Source.DENIED_BURST],
-            description=DENIED_DESCRIPTION % {
-                "principal": principal, "count": count,
+            description=DENIED_DESCRIPTION
+            % {
+                "principal": principal,
+                "count": count,
                 "minutes": settings.incident_denied_window_minutes,
                 "threshold": settings.incident_denied_burst,
             },
             severity=Severity.MEDIUM,
             occurrence=f"denied:{principal}:{bucket}",
-            data={"principal": principal, "denied": count,
-                  "window_minutes": settings.incident_denied_window_minutes},
+            data={
+                "principal": principal,
+                "denied": count,
+                "window_minutes": settings.incident_denied_window_minutes,
+            },
         )
         if result is not None:
             raised.append(result)
@@ -367,12 +390,17 @@ def _cursor(engine: Engine) -> int:
 def _set_cursor(engine: Engine, seq: int) -> None:
     with engine.begin() as connection:
         done = connection.execute(
-            update(CURSORS).where(CURSORS.c.name == CHANGE_CURSOR, CURSORS.c.seq < seq)
+            update(CURSORS)
+            .where(CURSORS.c.name == CHANGE_CURSOR, CURSORS.c.seq < seq)
             .values(seq=seq)
         ).rowcount
-        if not done and connection.execute(
-            select(CURSORS.c.seq).where(CURSORS.c.name == CHANGE_CURSOR)
-        ).first() is None:
+        if (
+            not done
+            and connection.execute(
+                select(CURSORS.c.seq).where(CURSORS.c.name == CHANGE_CURSOR)
+            ).first()
+            is None
+        ):
             connection.execute(insert(CURSORS).values(name=CHANGE_CURSOR, seq=seq))
 
 
@@ -389,12 +417,15 @@ def detect_key_policy_changes(
             rows = connection.execute(
                 select(ENTRIES.c.seq, ENTRIES.c.body)
                 .where(ENTRIES.c.seq > start)
-                .where(ENTRIES.c.body.contains('"kind":"key"', autoescape=True)
-                       | ENTRIES.c.body.contains('"kind":"policy"', autoescape=True))
+                .where(
+                    ENTRIES.c.body.contains('"kind":"key"', autoescape=True)
+                    | ENTRIES.c.body.contains('"kind":"policy"', autoescape=True)
+                )
                 .order_by(ENTRIES.c.seq)
             ).all()
-            head = connection.execute(select(ENTRIES.c.seq).order_by(ENTRIES.c.seq.desc())
-                                      .limit(1)).scalar()
+            head = connection.execute(
+                select(ENTRIES.c.seq).order_by(ENTRIES.c.seq.desc()).limit(1)
+            ).scalar()
     except SQLAlchemyError as exc:
         raise StoreError(N_("The audit trail could not be read.")) from exc
     for seq, text in rows:
@@ -407,15 +438,22 @@ def detect_key_policy_changes(
             source=Source.KEY_POLICY_CHANGE,
             dedup_key=f"change:{principal}",
             title=SOURCE_LABELS[Source.KEY_POLICY_CHANGE],
-            description=CHANGE_DESCRIPTION % {
-                "principal": principal, "kind": body["kind"], "action": body["action"],
+            description=CHANGE_DESCRIPTION
+            % {
+                "principal": principal,
+                "kind": body["kind"],
+                "action": body["action"],
                 "seq": seq,
             },
             severity=Severity.HIGH,
             systems=("keys" if body["kind"] == "key" else "policy",),
             occurrence=f"change:{seq}",
-            data={"principal": principal, "kind": body["kind"], "action": body["action"],
-                  "audit_seq": seq},
+            data={
+                "principal": principal,
+                "kind": body["kind"],
+                "action": body["action"],
+                "audit_seq": seq,
+            },
         )
         if result is not None:
             raised.append(result)
@@ -435,11 +473,14 @@ class CheckReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "raised": [{"id": v.id, "source": v.source.value, "opened": created}
-                       for v, created in self.raised],
+            "raised": [
+                {"id": v.id, "source": v.source.value, "opened": created}
+                for v, created in self.raised
+            ],
             "warnings": [{"id": v.id, "event": e, "hours": h} for v, e, h in self.warnings],
-            "overdue": [{"id": v.id, "deadline": v.clock.deadline.isoformat()}
-                        for v in self.overdue],
+            "overdue": [
+                {"id": v.id, "deadline": v.clock.deadline.isoformat()} for v in self.overdue
+            ],
         }
 
 

@@ -59,9 +59,7 @@ class IncidentEvent(Base):
     __tablename__ = "incident_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("incidents.id"), index=True
-    )
+    incident_id: Mapped[str] = mapped_column(String(32), ForeignKey("incidents.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))

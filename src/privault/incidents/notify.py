@@ -89,8 +89,13 @@ class Delivery:
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"channel": self.channel, "target": self.target, "ok": self.ok,
-                "attempts": self.attempts, "error": self.error}
+        return {
+            "channel": self.channel,
+            "target": self.target,
+            "ok": self.ok,
+            "attempts": self.attempts,
+            "error": self.error,
+        }
 
 
 class Transport(Protocol):
@@ -106,8 +111,9 @@ class HttpxTransport:
 
 
 class NotifierLike(Protocol):
-    def send(self, event: str, incident: IncidentView, extra: Mapping[str, Any]) -> list[Delivery]:
-        ...
+    def send(
+        self, event: str, incident: IncidentView, extra: Mapping[str, Any]
+    ) -> list[Delivery]: ...
 
 
 def _host(url: str) -> str:
@@ -188,7 +194,8 @@ class Notifier:
             "status": incident.status.value,
             "severity": incident.severity.value,
             "risk": incident.risk.value,
-            "customers": "?" if incident.estimated_customers is None
+            "customers": "?"
+            if incident.estimated_customers is None
             else str(incident.estimated_customers),
             "aware_at": incident.aware_at.strftime("%Y-%m-%d %H:%M UTC"),
             "deadline": incident.clock.deadline.strftime("%Y-%m-%d %H:%M UTC"),

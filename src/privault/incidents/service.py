@@ -319,10 +319,22 @@ class IncidentService:
                     updated_at=now,
                 )
             )
-            self._event(connection, incident_id, "reported", N_REPORTED, actor,
-                        {"anonymous": anonymous, "status": Status.REPORTED.value})
-            self._audit(connection, "incident.report", actor, incident_id,
-                        counts={"customers": customers or 0}, anonymous=anonymous)
+            self._event(
+                connection,
+                incident_id,
+                "reported",
+                N_REPORTED,
+                actor,
+                {"anonymous": anonymous, "status": Status.REPORTED.value},
+            )
+            self._audit(
+                connection,
+                "incident.report",
+                actor,
+                incident_id,
+                counts={"customers": customers or 0},
+                anonymous=anonymous,
+            )
         view = self.get(incident_id)
         if notify:
             self.notify(OPENED, view)
@@ -351,10 +363,18 @@ class IncidentService:
         for _attempt in range(3):
             try:
                 result = self._raise_once(
-                    source, dedup_key, title, description.strip()[:MAX_TEXT], severity,
-                    _keys(categories, "data category"), _systems(systems),
-                    estimated_customers, estimated_records, tuple(customer_ids),
-                    occurrence, dict(data or {}),
+                    source,
+                    dedup_key,
+                    title,
+                    description.strip()[:MAX_TEXT],
+                    severity,
+                    _keys(categories, "data category"),
+                    _systems(systems),
+                    estimated_customers,
+                    estimated_records,
+                    tuple(customer_ids),
+                    occurrence,
+                    dict(data or {}),
                 )
             except IntegrityError:
                 continue  # another worker opened it meanwhile: add to theirs
@@ -383,9 +403,13 @@ class IncidentService:
     ) -> tuple[str, bool] | None:
         now = self._now()
         with self.vault.engine.begin() as connection:
-            if occurrence is not None and connection.execute(
-                select(EVENTS.c.id).where(EVENTS.c.occurrence == occurrence).limit(1)
-            ).first() is not None:
+            if (
+                occurrence is not None
+                and connection.execute(
+                    select(EVENTS.c.id).where(EVENTS.c.occurrence == occurrence).limit(1)
+                ).first()
+                is not None
+            ):
                 return None
             row = connection.execute(
                 select(INCIDENTS).where(INCIDENTS.c.open_key == dedup_key)
@@ -422,8 +446,7 @@ class IncidentService:
                 kind, message = "detected", N_DETECTED
             else:
                 incident_id = row.id
-                merged_categories = tuple(dict.fromkeys((*json.loads(row.categories),
-                                                         *categories)))
+                merged_categories = tuple(dict.fromkeys((*json.loads(row.categories), *categories)))
                 merged_systems = tuple(dict.fromkeys((*json.loads(row.systems), *systems)))
                 self._touch(
                     connection,
@@ -438,9 +461,7 @@ class IncidentService:
                 known = {
                     r[0]
                     for r in connection.execute(
-                        select(SUBJECTS.c.customer_id).where(
-                            SUBJECTS.c.incident_id == incident_id
-                        )
+                        select(SUBJECTS.c.customer_id).where(SUBJECTS.c.incident_id == incident_id)
                     )
                 }
                 fresh = sorted(set(customer_ids) - known)
@@ -449,11 +470,24 @@ class IncidentService:
                         insert(SUBJECTS),
                         [{"incident_id": incident_id, "customer_id": c} for c in fresh],
                     )
-            self._event(connection, incident_id, kind, message, SYSTEM_ACTOR,
-                        {"source": source.value, **data}, occurrence)
-            self._audit(connection, "incident.detect", SYSTEM_ACTOR, incident_id,
-                        counts={"customers": customers or 0},
-                        source=source.value, opened=created)
+            self._event(
+                connection,
+                incident_id,
+                kind,
+                message,
+                SYSTEM_ACTOR,
+                {"source": source.value, **data},
+                occurrence,
+            )
+            self._audit(
+                connection,
+                "incident.detect",
+                SYSTEM_ACTOR,
+                incident_id,
+                counts={"customers": customers or 0},
+                source=source.value,
+                opened=created,
+            )
         return incident_id, created
 
     # -- reading ----------------------------------------------------------------------
@@ -495,8 +529,7 @@ class IncidentService:
             rows = connection.execute(
                 select(EVENTS).where(EVENTS.c.incident_id == incident_id).order_by(EVENTS.c.id)
             ).all()
-        return [EventView(r.id, r.at, r.actor, r.kind, r.message, json.loads(r.data))
-                for r in rows]
+        return [EventView(r.id, r.at, r.actor, r.kind, r.message, json.loads(r.data)) for r in rows]
 
     # -- the workflow -----------------------------------------------------------------
 
@@ -505,11 +538,18 @@ class IncidentService:
         with self.vault.engine.begin() as connection:
             row = self._row(connection, incident_id)
             if Status(row.status) in FINAL:
-                raise InvalidInput(N_("The incident is %(status)s; it cannot be changed."),
-                                   status=row.status)
+                raise InvalidInput(
+                    N_("The incident is %(status)s; it cannot be changed."), status=row.status
+                )
             self._touch(connection, incident_id, owner=owner)
-            self._event(connection, incident_id, "assigned", N_ASSIGNED, actor,
-                        {"owner": owner, "previous": row.owner})
+            self._event(
+                connection,
+                incident_id,
+                "assigned",
+                N_ASSIGNED,
+                actor,
+                {"owner": owner, "previous": row.owner},
+            )
             self._audit(connection, "incident.assign", actor, incident_id)
         return self.get(incident_id)
 
@@ -552,8 +592,9 @@ class IncidentService:
         with self.vault.engine.begin() as connection:
             row = self._row(connection, incident_id)
             if Status(row.status) in FINAL:
-                raise InvalidInput(N_("The incident is %(status)s; it cannot be changed."),
-                                   status=row.status)
+                raise InvalidInput(
+                    N_("The incident is %(status)s; it cannot be changed."), status=row.status
+                )
             self._touch(connection, incident_id, **values)
             data = {"changed": sorted(values)}
             if "risk" in values:
@@ -561,8 +602,14 @@ class IncidentService:
             if "severity" in values:
                 data["severity"] = values["severity"]
             self._event(connection, incident_id, "assessed", N_ASSESSED, actor, data)
-            self._audit(connection, "incident.assess", actor, incident_id,
-                        risk=values.get("risk"), severity=values.get("severity"))
+            self._audit(
+                connection,
+                "incident.assess",
+                actor,
+                incident_id,
+                risk=values.get("risk"),
+                severity=values.get("severity"),
+            )
         return self.get(incident_id)
 
     def transition(
@@ -600,15 +647,19 @@ class IncidentService:
             elif target is Status.NOTIFIED:
                 if risk not in (Risk.RISK, Risk.HIGH):
                     raise InvalidInput(
-                        N_("Assess the risk first: the authority is notified when the risk "
-                           "is 'risk' or 'high'; with no risk, contain and close it.")
+                        N_(
+                            "Assess the risk first: the authority is notified when the risk "
+                            "is 'risk' or 'high'; with no risk, contain and close it."
+                        )
                     )
                 deadline = self.deadline_of(row.aware_at)
                 late = now > deadline
                 if late and text is None:
                     raise InvalidInput(
-                        N_("The notification is %(hours)s hours late; give the reasons for "
-                           "the delay (GDPR Art. 33(1))."),
+                        N_(
+                            "The notification is %(hours)s hours late; give the reasons for "
+                            "the delay (GDPR Art. 33(1))."
+                        ),
                         hours=int((now - deadline).total_seconds() // 3600),
                     )
                 values["authority_notified_at"] = now
@@ -617,14 +668,22 @@ class IncidentService:
             elif target is Status.CLOSED:
                 if current is Status.CONTAINED and risk is not Risk.NONE:
                     raise InvalidInput(
-                        N_("Only an incident assessed as no risk may close without notifying "
-                           "the authority; assess it, or notify the authority first.")
+                        N_(
+                            "Only an incident assessed as no risk may close without notifying "
+                            "the authority; assess it, or notify the authority first."
+                        )
                     )
-                if (current is Status.NOTIFIED and risk is Risk.HIGH
-                        and row.customers_notified_at is None and text is None):
+                if (
+                    current is Status.NOTIFIED
+                    and risk is Risk.HIGH
+                    and row.customers_notified_at is None
+                    and text is None
+                ):
                     raise InvalidInput(
-                        N_("The risk is high, so the customers must be told (GDPR Art. 34); "
-                           "send the notice first, or give the reason it is not needed.")
+                        N_(
+                            "The risk is high, so the customers must be told (GDPR Art. 34); "
+                            "send the notice first, or give the reason it is not needed."
+                        )
                     )
             if target in FINAL:
                 values["closed_at"] = now
@@ -639,8 +698,7 @@ class IncidentService:
             if result.rowcount != 1:
                 raise Conflict(N_("The incident was changed concurrently; try again."))
             self._event(connection, incident_id, "status", text or N_STATUS, actor, data)
-            self._audit(connection, "incident.transition", actor, incident_id,
-                        status=target.value)
+            self._audit(connection, "incident.transition", actor, incident_id, status=target.value)
         return self.get(incident_id)
 
     def note(self, incident_id: str, text: str, *, actor: str) -> EventView:
@@ -674,23 +732,28 @@ class IncidentService:
                 self._touch(connection, incident_id, **dict(values))
             self._event(connection, incident_id, kind, message, actor, data, occurrence)
             if audit:
-                self._audit(connection, f"incident.{kind.replace('_', '-')}", actor,
-                            incident_id)
+                self._audit(connection, f"incident.{kind.replace('_', '-')}", actor, incident_id)
 
     def seen(self, occurrence: str) -> bool:
         with self.vault.engine.connect() as connection:
-            return connection.execute(
-                select(EVENTS.c.id).where(EVENTS.c.occurrence == occurrence).limit(1)
-            ).first() is not None
+            return (
+                connection.execute(
+                    select(EVENTS.c.id).where(EVENTS.c.occurrence == occurrence).limit(1)
+                ).first()
+                is not None
+            )
 
     def customer_ids(self, incident_id: str) -> list[str]:
         with self.vault.engine.connect() as connection:
             self._row(connection, incident_id)
-            return [r[0] for r in connection.execute(
-                select(SUBJECTS.c.customer_id)
-                .where(SUBJECTS.c.incident_id == incident_id)
-                .order_by(SUBJECTS.c.customer_id)
-            )]
+            return [
+                r[0]
+                for r in connection.execute(
+                    select(SUBJECTS.c.customer_id)
+                    .where(SUBJECTS.c.incident_id == incident_id)
+                    .order_by(SUBJECTS.c.customer_id)
+                )
+            ]
 
     # -- notifications and the clock -------------------------------------------------
 
@@ -729,8 +792,13 @@ class IncidentService:
                 kind, message = "deadline_warning", N_WARNING
             if self.seen(occurrence):
                 continue
-            self.record(view.id, kind, message, data={"hours": hours, "seconds_left": left},
-                        occurrence=occurrence)
+            self.record(
+                view.id,
+                kind,
+                message,
+                data={"hours": hours, "seconds_left": left},
+                occurrence=occurrence,
+            )
             self.notify(event, view, {"hours": hours})
             sent.append((view, event, hours))
         return sent
@@ -738,11 +806,31 @@ class IncidentService:
     # -- the register (Art. 33(5)) -----------------------------------------------------
 
     REGISTER_COLUMNS: Final = (
-        "id", "source", "status", "severity", "risk", "title", "description", "categories",
-        "systems", "estimated_customers", "estimated_records", "known_customers",
-        "consequences", "measures", "reporter", "anonymous", "owner", "aware_at",
-        "reported_at", "deadline", "authority_notified_at", "late_reason",
-        "customers_notified_at", "dismissed_reason", "closed_at",
+        "id",
+        "source",
+        "status",
+        "severity",
+        "risk",
+        "title",
+        "description",
+        "categories",
+        "systems",
+        "estimated_customers",
+        "estimated_records",
+        "known_customers",
+        "consequences",
+        "measures",
+        "reporter",
+        "anonymous",
+        "owner",
+        "aware_at",
+        "reported_at",
+        "deadline",
+        "authority_notified_at",
+        "late_reason",
+        "customers_notified_at",
+        "dismissed_reason",
+        "closed_at",
     )
 
     def register(self) -> list[dict[str, Any]]:
@@ -758,8 +846,7 @@ class IncidentService:
 
     def register_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(self.REGISTER_COLUMNS),
-                                lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=list(self.REGISTER_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for row in self.register():
             writer.writerow({k: _csv_cell(v) for k, v in row.items()})

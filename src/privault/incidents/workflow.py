@@ -64,9 +64,7 @@ TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
     Status.CLOSED: frozenset(),
     Status.DISMISSED: frozenset(),
 }
-OPEN: Final[frozenset[Status]] = frozenset(
-    {Status.REPORTED, Status.TRIAGED, Status.CONTAINED}
-)
+OPEN: Final[frozenset[Status]] = frozenset({Status.REPORTED, Status.TRIAGED, Status.CONTAINED})
 FINAL: Final[frozenset[Status]] = frozenset({Status.CLOSED, Status.DISMISSED})
 
 STATUS_LABELS: Final[dict[Status, str]] = {
@@ -111,6 +109,4 @@ def parse_status(value: str) -> Status:
     except ValueError:
         from privault.errors import InvalidInput
 
-        raise InvalidInput(
-            N_("Unknown incident status '%(value)s'."), value=value
-        ) from None
+        raise InvalidInput(N_("Unknown incident status '%(value)s'."), value=value) from None

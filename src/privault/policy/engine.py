@@ -167,9 +167,7 @@ class PolicyEngine:
             )
             # Deny overrides allow: no field stays allowed under a request-level denial.
             fields = tuple(
-                FieldDecision(f.field, False, None, request_reasons, None)
-                if f.allowed
-                else f
+                FieldDecision(f.field, False, None, request_reasons, None) if f.allowed else f
                 for f in fields
             )
         decision = Decision(
