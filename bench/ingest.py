@@ -23,7 +23,6 @@ from sqlalchemy import create_engine, text
 
 from privault.clock import SystemClock
 from privault.crypto import create_key_file
-from privault.customers.importer import import_csv
 from privault.demo.generator import DemoGenerator
 from privault.runtime import open_vault
 from privault.settings import Settings
@@ -58,7 +57,7 @@ def one_run(backend: str, source: Path, count: int, workdir: Path) -> tuple[floa
         engine.dispose()
         vault = open_vault(settings, SystemClock())
         started = time.perf_counter()
-        report = import_csv(vault.customers, source, collected_for=["essential.service"])
+        report = vault.importer(source, actor="cli:bench", collected_for=["essential.service"])
         import_seconds = time.perf_counter() - started
         assert report.accepted == count, report.errors[:3]
         ids = [ref.id for ref in vault.customers.page(limit=10_000)]

@@ -9,6 +9,8 @@
     ├── CryptoError               key material unavailable or unusable
     │   └── DecryptionError       opaque: tampered, moved, or wrong key, never says which
     ├── AccessDenied              a policy decision said no; carries the decision (403)
+    ├── BodyTooLarge              a request body over the server's limit (413)
+    ├── RequestTimeout            a request ran past its time limit, nothing returned (504)
     ├── InvalidTransition         a state machine was asked for a move it does not allow
     └── StoreError                the database could not do what was needed (fail closed)
         └── AuditUnavailable      the audit entry could not be written, so nothing proceeds
@@ -101,6 +103,20 @@ class AccessDenied(PrivaultError):
     def __init__(self, decision: object, template: str | None = None, /, **params: Any) -> None:
         self.decision = decision
         super().__init__(template or N_("Access denied by policy."), **params)
+
+
+class BodyTooLarge(PrivaultError):
+    """A request body over the server's limit (413)."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class RequestTimeout(PrivaultError):
+    """A request ran past its time limit; nothing was returned (504)."""
+
+    code = "timeout"
+    http_status = 504
 
 
 class InvalidTransition(PrivaultError):

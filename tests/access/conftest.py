@@ -8,7 +8,6 @@ import pytest
 
 from privault.access.gate import AccessGate
 from privault.consent.schemas import NoticeDraft
-from privault.consent.service import ConsentService
 from privault.runtime import Vault
 
 # (name, e-mail, consents to marketing?, objects to marketing?)
@@ -23,7 +22,7 @@ CUSTOMERS = [
 
 @pytest.fixture
 def gate(vault: Vault) -> Iterator[AccessGate]:
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     text = {"en": "Offers by e-mail.", "cs": "Nabídky e-mailem.", "ur": "ای میل کے ذریعے پیشکشیں۔"}
     notice = consent.add_notice(
         NoticeDraft(
@@ -41,4 +40,4 @@ def gate(vault: Vault) -> Iterator[AccessGate]:
             )
         if objects:
             consent.object(ref.id, "marketing", actor="test", channel="web")
-    yield AccessGate(vault)
+    yield vault.gate

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from privault.access import conditions
 from privault.consent.schemas import NoticeDraft
-from privault.consent.service import ConsentService
 from privault.policy import Condition
 from privault.runtime import Vault
 
@@ -42,7 +41,7 @@ condition_strategy = st.builds(
 def test_sql_and_single_customer_evaluation_agree(
     vault: Vault, history: list[tuple[str, str]], condition: Condition
 ) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     notices = {}
     for purpose in PURPOSES:
         notices[purpose] = consent.add_notice(

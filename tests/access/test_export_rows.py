@@ -12,7 +12,7 @@ MARKETING = "marketing.communications.email"
 
 
 def test_rows_withhold_exactly_the_fields_a_customer_fails(gate: AccessGate) -> None:
-    vault = gate.vault
+    vault = gate
     for i in range(7):
         vault.customers.create({"first_name": "Ivana", "email": f"ivana{i}@example.cz"})
     plan = rows.RowPlan.build(
@@ -23,8 +23,8 @@ def test_rows_withhold_exactly_the_fields_a_customer_fails(gate: AccessGate) -> 
         {"email": "plain", "first_name": "masked"},
         vault.clock.now(),
     )
-    with vault.engine.connect() as connection:
-        found = list(rows.records(vault, plan, connection))
+    with gate.db.connect() as connection:
+        found = list(rows.records(vault.customers, plan, connection))
 
     assert len(found) == vault.customers.count() == 12
     assert [r.customer for r in found] == [r.public_id for r in vault.customers.page(limit=100)]

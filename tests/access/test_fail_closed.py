@@ -13,17 +13,17 @@ SUPPORT = "essential.service.operations.support"
 
 
 def test_reads_exports_and_writes_fail_without_data(gate: AccessGate) -> None:
-    ref = gate.vault.customers.find("email", "jana@example.com")[0]
+    ref = gate.customers.find("email", "jana@example.com")[0]
     opened: list[str] = []
-    original = gate.vault.customers.fetch
+    original = gate.customers.fetch
 
     def spy(customer_id: str, fields: list[str]) -> dict[str, str | None]:
         opened.append(customer_id)
         return original(customer_id, fields)
 
-    gate.vault.customers.fetch = spy  # type: ignore[method-assign,assignment]
-    before = gate.vault.customers.count()
-    make_unwritable(gate.vault.engine)
+    gate.customers.fetch = spy  # type: ignore[method-assign,assignment]
+    before = gate.customers.count()
+    make_unwritable(gate.db)
 
     with pytest.raises(AuditUnavailable):
         gate.read("jana.dvorakova", SUPPORT, ref.public_id, ["email"])
@@ -37,5 +37,5 @@ def test_reads_exports_and_writes_fail_without_data(gate: AccessGate) -> None:
         gate.write("jana.dvorakova", SUPPORT, ref.public_id, {"email": "changed@example.com"})
 
     assert opened == []
-    assert gate.vault.customers.count() == before
+    assert gate.customers.count() == before
     assert original(ref.id, ["email"]) == {"email": "jana@example.com"}

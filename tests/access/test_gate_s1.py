@@ -38,7 +38,7 @@ def test_hand_over_to_the_friend_is_refused(gate: AccessGate) -> None:
 
 
 def test_reads_apply_views_and_every_decision_is_in_a_valid_trail(gate: AccessGate) -> None:
-    ref = gate.vault.customers.find("email", "zainab@example.org")[0]
+    ref = gate.customers.find("email", "zainab@example.org")[0]
     result = gate.read(
         "jana.dvorakova",
         "essential.service.operations.support",

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from privault.access.principals import PrincipalService
 from privault.api.app import create_app
 from privault.clock import Clock
 from privault.consent.schemas import LocalizedText, NoticeDraft
-from privault.consent.service import ConsentService
 from privault.policy import load_policy
 from privault.runtime import Vault
 from privault.settings import Settings
@@ -52,7 +50,7 @@ class World:
 
 
 def build_world(vault: Vault) -> World:
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     offers = _text("Offers by e-mail.", "Nabídky e-mailem.", "ای میل کے ذریعے پیشکشیں۔")
     newsletter = consent.add_notice(
         NoticeDraft(key="newsletter", purposes=(MARKETING,), title=offers, text=offers),
@@ -101,8 +99,10 @@ def build_world(vault: Vault) -> World:
                 channel="paper",
             )
     policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-    service = PrincipalService(vault.engine, vault.clock)
-    keys = {name: service.issue_key(policy, name).secret for name in policy.principals}
+    service = vault.principals
+    keys = {
+        name: service.issue_key(policy, name, actor="cli:test").secret for name in policy.principals
+    }
     return World(vault, keys, ids)
 
 

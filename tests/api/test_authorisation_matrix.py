@@ -22,7 +22,7 @@ FACTS = {  # what the policy's conditions see for two customers of the S1 world
 
 
 def test_api_answers_equal_the_decisions(world: World, client: TestClient) -> None:
-    gate = AccessGate(world.vault)
+    gate = world.vault.gate
     policy = gate.engine.policy
     fields = sorted(world.vault.catalog.names)
     plain = {"jana@example.com": "jana@example.com", "zainab@example.org": "zainab@example.org"}
@@ -96,7 +96,7 @@ def check_read(
 
 
 def test_single_fields_match_the_decision(world: World, client: TestClient) -> None:
-    gate = AccessGate(world.vault)
+    gate = world.vault.gate
     facts = FACTS["jana@example.com"]
     for principal in ("ayesha.khan", "jana.dvorakova", "tomas.kral", "parcelfast-api"):
         for purpose in (MARKETING, SUPPORT):

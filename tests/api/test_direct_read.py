@@ -217,18 +217,18 @@ def test_the_loop_reads_on_a_connection_of_its_own(world: World, clock: FixedClo
     try:
         assert asyncio.run(reads()) == [{"email": email} for email in emails]
         if engine.dialect.name != "sqlite":
-            assert api._loop_connection is None
+            assert api.reads._loop_connection is None
             return
-        kept = api._loop_connection
+        kept = api.reads._loop_connection
         assert kept is not None and engine.pool.checkedout() == 1  # type: ignore[attr-defined]
         kept.connection.driver_connection.close()  # type: ignore[union-attr]
         with pytest.raises(SQLAlchemyError):  # the read that finds it broken fails...
             asyncio.run(reads())
         assert asyncio.run(reads()) == [{"email": e} for e in emails]  # ...not the next
-        assert api._loop_connection is not None and api._loop_connection is not kept
+        assert api.reads._loop_connection is not None and api.reads._loop_connection is not kept
     finally:
-        api.close()
-    assert api._loop_connection is None
+        api.reads.close()
+    assert api.reads._loop_connection is None
 
     with TestClient(make_app(world.vault.settings, clock)) as client:
         served = _api(client)
@@ -237,5 +237,5 @@ def test_the_loop_reads_on_a_connection_of_its_own(world: World, clock: FixedClo
             params={"purpose": SUPPORT, "fields": "email"},
             headers=auth(world.keys["jana.dvorakova"], "en"),
         )
-        assert response.status_code == 200 and served._loop_connection is not None
-    assert served._loop_connection is None  # given back when the app shut down
+        assert response.status_code == 200 and served.reads._loop_connection is not None
+    assert served.reads._loop_connection is None  # given back when the app shut down

@@ -51,7 +51,7 @@ def test_append_checkpoint_and_verify(log: AuditLog) -> None:
 def test_module_level_append_without_checkpoints(vault: Vault) -> None:
     with session_scope(vault.engine) as session:
         assert append(session, make_entry(1)).seq == 1
-    assert AuditLog(vault).verify().ok
+    assert vault.audit.verify().ok
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,7 @@ import pytest
 import uvicorn
 
 from privault.api.app import create_app
-from privault.cli.app import _register
-from privault.cli.app import app as cli_app
+from privault.cli.app import build
 from privault.clock import FixedClock
 from privault.consent.schemas import LocalizedText, Notice, NoticeDraft
 from privault.consent.service import ConsentService
@@ -21,13 +20,12 @@ from privault.customers.service import CustomerRef
 from privault.runtime import Vault
 from privault.settings import Settings
 
-if not any(group.name == "consent" for group in cli_app.registered_groups):
-    _register()  # the sub-commands, once per test session
+build()  # the sub-commands, once per test session
 
 
 @pytest.fixture
 def consent(vault: Vault) -> ConsentService:
-    return ConsentService.from_vault(vault)
+    return vault.consent
 
 
 def draft(

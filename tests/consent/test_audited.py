@@ -6,7 +6,6 @@ import pytest
 
 from privault.audit import AuditLog
 from privault.consent.schemas import NoticeDraft
-from privault.consent.service import ConsentService
 from privault.errors import AuditUnavailable
 from privault.runtime import Vault
 from tests.audit.test_fail_closed import make_unwritable
@@ -15,7 +14,7 @@ TEXT = {"en": "Offers.", "cs": "Nabídky.", "ur": "پیشکشیں۔"}
 
 
 def test_changes_are_audited_and_fail_closed(vault: Vault) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     notice = consent.add_notice(
         NoticeDraft(
             key="offers", purposes=("marketing.communications.email",), title=TEXT, text=TEXT

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from privault.cli.app import app as cli_app
+from privault.cli.app import build
 from privault.customers.service import CustomerRef
 from privault.errors import InvalidInput, NotFound, UnknownKey
 from privault.runtime import Vault
@@ -33,7 +33,7 @@ def run(vault: Vault, *args: str) -> dict[str, object]:
         "PRIVAULT_HOME": str(vault.settings.home),
         "PRIVAULT_DATABASE_URL": vault.settings.effective_database_url,
     }
-    result = CliRunner().invoke(cli_app, ["consent", *args, "--json"], env=env)
+    result = CliRunner().invoke(build(), ["consent", *args, "--json"], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
-from privault.cli.app import app as cli_app
+from privault.cli.app import build
 from privault.consent.flows import request_consent
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
@@ -80,7 +80,9 @@ def test_each_undecided_customer_gets_one_message_in_their_language(
     )
     vault = open_vault(settings, live_server.app_vault.clock)
     try:
-        outcome = request_consent(vault, "marketing.communications.email", send=True)
+        outcome = request_consent(
+            vault, "marketing.communications.email", actor="cli:test", send=True
+        )
     finally:
         vault.close()
     assert (outcome.selected, outcome.sent, outcome.failed) == (3, 3, 0)
@@ -117,7 +119,7 @@ def test_csv_for_the_mailer_is_owner_only_and_never_overwritten(
 ) -> None:
     refs = make_customers(2, "cs")
     out = tmp_path / "mailer.csv"
-    outcome = request_consent(vault, "marketing", out=out)
+    outcome = request_consent(vault, "marketing", actor="cli:test", out=out)
     assert (outcome.selected, outcome.written) == (2, 2)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with out.open(encoding="utf-8", newline="") as handle:
@@ -125,11 +127,13 @@ def test_csv_for_the_mailer_is_owner_only_and_never_overwritten(
     assert {r["email"] for r in rows} == addresses_of(refs, vault)
     assert all(r["language"] == "cs" and r["subject"].startswith("Vaše") for r in rows)
     with pytest.raises(InvalidInput):
-        request_consent(vault, "marketing", out=out)
+        request_consent(vault, "marketing", actor="cli:test", out=out)
     with pytest.raises(InvalidInput):
-        request_consent(vault, "marketing")
+        request_consent(vault, "marketing", actor="cli:test")
     with pytest.raises(ConfigError):
-        request_consent(vault, "marketing", send=True)  # no SMTP server configured
+        request_consent(
+            vault, "marketing", actor="cli:test", send=True
+        )  # no SMTP server configured
 
 
 def test_cli_request_shows_counts_only(
@@ -151,7 +155,7 @@ def test_cli_request_shows_counts_only(
     runner = CliRunner()
     for extra in ([], ["--json"]):
         result = runner.invoke(
-            cli_app, ["consent", "request", "--purpose", "marketing", "--send", *extra], env=env
+            build(), ["consent", "request", "--purpose", "marketing", "--send", *extra], env=env
         )
         assert result.exit_code == 0, result.output
         for address in addresses_of(refs, vault):
@@ -161,7 +165,7 @@ def test_cli_request_shows_counts_only(
     assert len(sink.messages) == 4  # two runs, nobody decided in between
 
     shown = runner.invoke(
-        cli_app,
+        build(),
         [
             "consent",
             "grant",
@@ -177,11 +181,11 @@ def test_cli_request_shows_counts_only(
         env=env,
     )
     assert shown.exit_code == 0, shown.output
-    proof = runner.invoke(cli_app, ["consent", "proof", refs[0].public_id, "--json"], env=env)
+    proof = runner.invoke(build(), ["consent", "proof", refs[0].public_id, "--json"], env=env)
     events = json.loads(proof.output)["events"]
     assert [(e["action"], e["notice"]["version"]) for e in events] == [("grant", 1)]
     assert events[0]["notice"]["text"]["en"] == marketing_notice.text("en")
     counted = runner.invoke(
-        cli_app, ["consent", "count", "--purpose", "marketing", "--json"], env=env
+        build(), ["consent", "count", "--purpose", "marketing", "--json"], env=env
     )
     assert json.loads(counted.output)["eligible"] == 1

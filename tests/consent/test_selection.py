@@ -105,7 +105,7 @@ class Model:
 def test_bulk_selection_equals_a_naive_replay(
     vault: Vault, clock: FixedClock, history: list[tuple[int, tuple[str, str]]]
 ) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     started = clock.now()
     plain = consent.add_notice(draft("m", ("marketing",)), created_by="dpo")
     expiring = consent.add_notice(draft("m-exp", ("marketing",), expiry_months=1), created_by="dpo")

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from privault.crypto import Keyring
-from privault.customers.importer import import_csv
 from privault.errors import InvalidInput
 from privault.runtime import Vault
 from privault.store.tables import Customer
@@ -31,7 +30,7 @@ def _counts(vault: Vault) -> tuple[int, int]:
 
 
 def _import(vault: Vault, path: Path, **kwargs: object) -> object:
-    return import_csv(vault.customers, path, collected_for=["essential.service"], **kwargs)  # type: ignore[arg-type]
+    return vault.importer(path, actor="cli:test", collected_for=["essential.service"], **kwargs)  # type: ignore[arg-type]
 
 
 def test_valid_rows_are_stored_invalid_ones_reported_by_line(vault: Vault, tmp_path: Path) -> None:
@@ -137,7 +136,7 @@ def test_parallel_preparation_gives_the_same_result(vault: Vault, tmp_path: Path
     path = tmp_path / "parallel.csv"
     bad = "Petr,Svoboda,not-an-email,602 333 444,Praha\n"
     path.write_text(HEADER + (GOOD[0] + bad) * 1500 + GOOD[1], encoding="utf-8")
-    report = import_csv(vault.customers, path, collected_for=["essential.service"], workers=2)
+    report = vault.importer(path, actor="cli:test", collected_for=["essential.service"], workers=2)
     assert report.accepted == 1501 and report.rejected == 1500
     assert [e.line for e in report.errors[:3]] == [3, 5, 7]
     assert _counts(vault) == (1501, 1501 * 5)

@@ -16,11 +16,13 @@ def test_rotate_rewraps_everything_and_the_old_version_retires(vault: Vault) -> 
     ]
     provider = key_provider(vault.settings)
     with pytest.raises(Conflict, match="25 data keys"):
-        retire(vault.engine, provider, 1, clock=vault.clock, actor="cli:test")  # v1 in use
-    report = rotate(vault.engine, provider, clock=vault.clock, actor="cli:test")
+        retire(
+            vault.engine, provider, 1, audit=vault.audit, clock=vault.clock, actor="cli:test"
+        )  # v1 in use
+    report = rotate(vault.engine, provider, audit=vault.audit, clock=vault.clock, actor="cli:test")
     assert report.new_version == 2 and report.rewrapped == 25
     assert keys_by_version(vault.engine) == {2: 25}
-    retire(vault.engine, provider, 1, clock=vault.clock, actor="cli:test")
+    retire(vault.engine, provider, 1, audit=vault.audit, clock=vault.clock, actor="cli:test")
     reopened = open_vault(vault.settings, vault.clock)
     try:
         assert reopened.keyring.master_versions == (2,)
@@ -37,17 +39,15 @@ def test_retiring_a_version_still_in_use_is_refused(vault: Vault) -> None:
     provider = key_provider(vault.settings)
     provider.add_master_version()  # a new version, but nothing re-wrapped yet
     with pytest.raises(Conflict, match="still wrapped"):
-        retire(vault.engine, provider, 1, clock=vault.clock, actor="cli:test")
+        retire(vault.engine, provider, 1, audit=vault.audit, clock=vault.clock, actor="cli:test")
 
 
 def test_key_changes_are_audited(vault: Vault) -> None:
-    from privault.audit import AuditLog
-
     vault.customers.create({"last_name": "Raza"})
     provider = key_provider(vault.settings)
-    rotate(vault.engine, provider, clock=vault.clock, actor="cli:sana")
-    retire(vault.engine, provider, 1, clock=vault.clock, actor="cli:sana")
-    log = AuditLog(open_vault(vault.settings, vault.clock))
+    rotate(vault.engine, provider, audit=vault.audit, clock=vault.clock, actor="cli:sana")
+    retire(vault.engine, provider, 1, audit=vault.audit, clock=vault.clock, actor="cli:sana")
+    log = vault.audit
     actions = [(e.entry.kind, e.entry.action, e.entry.principal) for e in log.entries(limit=10)]
     assert ("key", "key.retire", "cli:sana") in actions
     assert ("key", "key.rotate", "cli:sana") in actions

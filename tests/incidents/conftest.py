@@ -26,7 +26,9 @@ def make_service(vault: Vault) -> Factory:
         overrides.setdefault("incident_webhook_backoff_seconds", 0.01)
         settings = Settings.model_validate({**vault.settings.model_dump(), **overrides})
         configured = dataclasses.replace(vault, settings=settings)
-        return IncidentService(configured, Notifier(settings) if notifier else None)
+        service = configured.incidents
+        service.notifier = Notifier(settings) if notifier else None
+        return service
 
     return build
 

@@ -42,7 +42,7 @@ def _decision(
 def test_volume_far_above_the_principals_own_baseline(
     service: IncidentService, clock: FixedClock
 ) -> None:
-    log = AuditLog(service.vault)
+    log = service.audit
     start = clock.now()
     clock.set(start - timedelta(days=30))
     for _day in range(30):  # a steady 100 records a day for 30 days
@@ -65,7 +65,7 @@ def test_volume_far_above_the_principals_own_baseline(
 
 
 def test_denied_burst_and_no_duplicates(service: IncidentService, clock: FixedClock) -> None:
-    log = AuditLog(service.vault)
+    log = service.audit
     for _ in range(19):
         _decision(log, clock, "tomas.kral", denied=True)
     assert detect_denied_bursts(service) == []
@@ -84,11 +84,11 @@ def test_denied_burst_and_no_duplicates(service: IncidentService, clock: FixedCl
 def test_audit_verify_failure_opens_one_incident(
     service: IncidentService, clock: FixedClock
 ) -> None:
-    log = AuditLog(service.vault)
+    log = service.audit
     _decision(log, clock, "jana.dvorakova")
     _decision(log, clock, "jana.dvorakova")
     assert detect_audit_failure(service) == []
-    with service.vault.engine.begin() as connection:
+    with service.engine.begin() as connection:
         connection.execute(
             update(ENTRIES).where(ENTRIES.c.seq == 1).values(body=ENTRIES.c.body + " ")
         )
@@ -101,7 +101,7 @@ def test_audit_verify_failure_opens_one_incident(
 def test_key_or_policy_change_outside_the_allowed_roles(
     service: IncidentService, clock: FixedClock
 ) -> None:
-    log = AuditLog(service.vault)
+    log = service.audit
     for principal in ("sana.malik", "cli:sana.malik", "cli:root"):
         log.record(
             AuditEntry(

@@ -12,9 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from privault.audit import AuditLog
-from privault.cli import incident, scan
-from privault.cli.context import CliState
+from privault.cli.app import build
 from privault.incidents.workflow import Source
 from privault.runtime import Vault
 from privault.settings import Settings
@@ -32,15 +30,7 @@ SECRET = "whsec-s1"
 
 
 def app() -> typer.Typer:
-    root = typer.Typer()
-
-    @root.callback()
-    def callback(ctx: typer.Context) -> None:
-        ctx.obj = CliState()
-
-    root.command("scan")(scan.scan)
-    root.add_typer(incident.app, name="incident")
-    return root
+    return build()
 
 
 @pytest.fixture
@@ -62,7 +52,6 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
         env = {
             "PRIVAULT_HOME": str(settings.home),
             "PRIVAULT_DATABASE_URL": settings.database_url or "",
-            "PRIVAULT_OPERATOR": "jana.dvorakova",
             "PRIVAULT_SMTP_HOST": "127.0.0.1",
             "PRIVAULT_SMTP_PORT": str(port),
             "PRIVAULT_SMTP_FROM": "privault@company.example",
@@ -71,6 +60,8 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
             "PRIVAULT_INCIDENT_WEBHOOK_SECRET": SECRET,
         }
         command = [
+            "--as",
+            "jana.dvorakova",
             "scan",
             str(exported),
             "--external",
@@ -115,7 +106,7 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
             draft.stdout,
             *(m.as_string() for m in sink.messages),
             *(body.decode() for _, body in hook.requests),
-            *(e.body for e in AuditLog(vault).entries(limit=1000)),
+            *(e.body for e in vault.audit.entries(limit=1000)),
         ]
     )
     for _first_name, address in PEOPLE:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
-from privault.audit import AuditLog, Kind
+from privault.audit import Kind
 from privault.errors import InvalidInput, InvalidTransition
 from privault.incidents.models import EVENTS, INCIDENTS
 from privault.incidents.service import IncidentService
@@ -60,9 +60,7 @@ def test_full_path_and_invalid_transitions(service: IncidentService) -> None:
     kinds = [e.kind for e in service.timeline(view.id)]
     assert kinds == ["reported", "status", "assigned", "assessed", "status", "status", "status"]
     actions = [
-        e.entry.action
-        for e in AuditLog(service.vault).entries(limit=50)
-        if e.entry.kind is Kind.INCIDENT
+        e.entry.action for e in service.audit.entries(limit=50) if e.entry.kind is Kind.INCIDENT
     ]
     assert actions.count("incident.transition") == 4 and "incident.report" in actions
 
@@ -90,7 +88,7 @@ def test_dismissal_needs_a_reason_and_stays_in_the_register(service: IncidentSer
 def test_the_timeline_cannot_be_edited_or_deleted(service: IncidentService) -> None:
     view = service.report(reporter="jana.dvorakova", description="Something odd.")
     service.note(view.id, "Called the IT desk.", actor="sana.malik")
-    engine = service.vault.engine
+    engine = service.engine
     for statement in (
         update(EVENTS).where(EVENTS.c.incident_id == view.id).values(message="rewritten"),
         delete(EVENTS).where(EVENTS.c.incident_id == view.id),
@@ -116,16 +114,16 @@ def test_anonymous_reporter_is_sealed_and_only_revealed_on_request(
     )
     assert view.reporter is None and view.anonymous
     assert all(e.actor == "anonymous" for e in service.timeline(view.id))
-    with service.vault.engine.connect() as connection:
+    with service.engine.connect() as connection:
         dump = " ".join(str(v) for row in connection.execute(INCIDENTS.select()) for v in row)
         dump += " ".join(str(v) for row in connection.execute(EVENTS.select()) for v in row)
     assert "jana.dvorakova" not in dump
-    bodies = [e.body for e in AuditLog(service.vault).entries(limit=20)]
+    bodies = [e.body for e in service.audit.entries(limit=20)]
     assert not any("jana.dvorakova" in b for b in bodies)
     assert "jana.dvorakova" not in json.dumps(service.register())
     revealed = service.reveal_reporter(view.id, actor="sana.malik")
     assert revealed.reporter == "jana.dvorakova"
-    last = AuditLog(service.vault).entries(limit=1)[0].entry
+    last = service.audit.entries(limit=1)[0].entry
     assert last.action == "incident.reveal_reporter" and last.principal == "sana.malik"
 
 

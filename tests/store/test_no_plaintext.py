@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import text
 
 from privault.catalog.kinds import canonical
-from privault.customers.importer import import_csv
 from privault.demo.generator import write_csv
 from privault.runtime import Vault
 
@@ -49,7 +48,7 @@ def _store_bytes(vault: Vault, tmp_path: Path) -> bytes:
 
 def test_no_plaintext_email_phone_or_name_in_the_store(vault: Vault, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "demo.csv", 300, seed=7)
-    report = import_csv(vault.customers, source, collected_for=["essential.service"])
+    report = vault.importer(source, actor="cli:test", collected_for=["essential.service"])
     assert report.accepted == 300
     needles: set[str] = set()
     with source.open(encoding="utf-8") as handle:

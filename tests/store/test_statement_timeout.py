@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from privault.api.limits import REQUEST_TIMEOUT_SECONDS
+from privault.access.reads import REQUEST_TIMEOUT_SECONDS
 from privault.runtime import Vault
 from privault.settings import Settings
 from privault.store import make_engine

@@ -13,19 +13,22 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from privault.access import conditions
 from privault.access.principals import PrincipalService
 from privault.access.rows import Record, RowPlan, export_rows
 from privault.access.views import apply_view, resolve_token
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.catalog.fields import FieldCatalog
+from privault.catalog.taxonomy import Taxonomy
+from privault.clock import Clock
 from privault.consent.schemas import ConsentFacts
 from privault.consent.service import ConsentService
-from privault.customers.service import CustomerRef
+from privault.crypto import Keyring
+from privault.customers.service import CustomerRef, CustomerService
 from privault.errors import N_, AccessDenied, InvalidInput, NotFound
-from privault.policy import Condition, Decision, PolicyEngine, Request, compile_policy, load_policy
-from privault.runtime import Vault
+from privault.policy import Condition, Decision, Policy, PolicyEngine, Request, compile_policy
 from privault.store.db import reads
 from privault.store.tables import Customer, table_of
 
@@ -58,6 +61,7 @@ def driven(
 
 ENGINE_TTL_SECONDS: Final[float] = 5.0
 EXPORT_CHUNK: Final[int] = 2000
+LOOKUP_MAX: Final[int] = 100  # public ids one lookup answers with
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +107,32 @@ class ExportResult:
 
 
 class AccessGate:
-    def __init__(self, vault: Vault, *, policy_path: Any = None) -> None:
-        self.vault = vault
-        self.audit = AuditLog(vault)
-        self.principals = PrincipalService(vault.engine, vault.clock)
-        self.consent = ConsentService.from_vault(vault)
-        self._policy = load_policy(policy_path or vault.settings.policy_path, vault.taxonomy)
+    """Built by the composition root (``privault.runtime``) with its collaborators."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        keyring: Keyring,
+        clock: Clock,
+        taxonomy: Taxonomy,
+        catalog: FieldCatalog,
+        customers: CustomerService,
+        audit: AuditLog,
+        principals: PrincipalService,
+        consent: ConsentService,
+        policy: Policy,
+    ) -> None:
+        self.db = engine
+        self.keyring = keyring
+        self.clock = clock
+        self.taxonomy = taxonomy
+        self.catalog = catalog
+        self.customers = customers
+        self.audit = audit
+        self.principals = principals
+        self.consent = consent
+        self._policy = policy
         self._engine: PolicyEngine | None = None
         self._engine_at = 0.0
 
@@ -120,7 +144,7 @@ class AccessGate:
         if self._engine is None or now - self._engine_at > ENGINE_TTL_SECONDS:
             policy = self.principals.effective_policy(self._policy)
             if self._engine is None or policy != self._engine.policy:
-                self._engine = compile_policy(policy, self.vault.catalog, self.vault.taxonomy)
+                self._engine = compile_policy(policy, self.catalog, self.taxonomy)
             self._engine_at = now
         return self._engine
 
@@ -143,9 +167,9 @@ class AccessGate:
         reasons: Sequence[str] = (),
     ) -> AuditEntry:
         request = decision.request
-        catalog = self.vault.catalog
+        catalog = self.catalog
         return AuditEntry(
-            at=self.vault.clock.now(),
+            at=self.clock.now(),
             kind=kind,
             action=request.action,
             principal=request.principal,
@@ -197,10 +221,10 @@ class AccessGate:
         return failed
 
     def _facts_of(self, ref: CustomerRef) -> Callable[[], ConsentFacts]:
-        return lambda: self.consent.customer_consent_state(ref, self.vault.clock.now())
+        return lambda: self.consent.customer_consent_state(ref, self.clock.now())
 
     def _plaintext_of(self, ref: CustomerRef) -> Callable[[list[str]], Mapping[str, str | None]]:
-        return lambda names: self.vault.customers.fetch(ref.id, names)
+        return lambda names: self.customers.fetch(ref.id, names)
 
     def drive(self, steps: Steps[T]) -> T:
         """Run ``steps``, committing each audit entry it yields (group commit) and
@@ -242,9 +266,9 @@ class AccessGate:
             principal, purpose, tuple(fields), action, recipient, 1, roles=tuple(roles)
         )
         decision = self.engine.decide(request)
-        customers = self.vault.customers
+        customers = self.customers
         source: AbstractContextManager[Connection] = (
-            nullcontext(connection) if connection is not None else reads(self.vault.engine)
+            nullcontext(connection) if connection is not None else reads(self.db)
         )
         with source as connection:
             try:
@@ -257,7 +281,7 @@ class AccessGate:
             failures = self._condition_failures(
                 decision,
                 lambda: self.consent.customer_consent_state(
-                    sealed.ref, self.vault.clock.now(), connection=connection
+                    sealed.ref, self.clock.now(), connection=connection
                 ),
             )
         return (
@@ -307,12 +331,12 @@ class AccessGate:
             decision, outcome, subjects=[ref.public_id], reasons=list(failures.values())
         )
         plain = plaintext(list(views))
-        catalog = self.vault.catalog
+        catalog = self.catalog
         values = {
             name: None
             if plain[name] is None
             else apply_view(
-                self.vault.keyring,
+                self.keyring,
                 views[name],
                 catalog.fields[name].kind,
                 ref.id,
@@ -350,7 +374,7 @@ class AccessGate:
         )
         if not decision.field(by_field).allowed:
             self._refuse(decision)
-        matches = self.vault.customers.find(by_field, value)
+        matches = self.customers.find(by_field, value)
         if not matches:
             self._record(self._entry(decision, Outcome.SUCCEEDED, counts={"matched": 0}))
             return []
@@ -362,14 +386,35 @@ class AccessGate:
             results.append(self._deliver(decision, ref, failures, self._plaintext_of(ref)))
         return results
 
+    def find_ids(self, principal: str, by_field: str, value: str) -> list[str]:
+        """The public ids of the customers whose ``by_field`` equals ``value`` (blind
+        index only; nothing is decrypted), recorded as a lookup before it answers.  For
+        administrators and the operator (the shells check who may ask)."""
+        matches = self.customers.find(by_field, value)
+        found = [ref.public_id for ref in matches[:LOOKUP_MAX]]
+        self._record(
+            AuditEntry(
+                at=self.clock.now(),
+                kind=Kind.DECISION,
+                action="customer.lookup",
+                principal=principal,
+                outcome=Outcome.SUCCEEDED,
+                fields=(by_field,),
+                categories=(self.catalog.require(by_field).category,),
+                subjects=tuple(found),
+                counts={"matched": len(matches)},
+            )
+        )
+        return found
+
     def detokenize(
         self, principal: str, purpose: str, token: str, *, roles: Sequence[str] = ()
     ) -> ReadResult:
         """Turn a token back into its value, for a principal allowed to see it in plain."""
-        target = resolve_token(self.vault.keyring, token)
+        target = resolve_token(self.keyring, token)
         request = Request(principal, purpose, (target.field,), "read", roles=tuple(roles))
         decision = self.engine.decide(request)
-        ref = self.vault.customers.resolve(target.customer_id)
+        ref = self.customers.resolve(target.customer_id)
         item = decision.field(target.field)
         if not item.allowed or item.view != "plain":
             self._record(
@@ -401,7 +446,7 @@ class AccessGate:
         if not fields:
             raise InvalidInput(N_("Ask for at least one field."))
         base = CUSTOMERS.c.erased_at.is_(None)
-        with self.vault.engine.connect() as connection:
+        with self.db.connect() as connection:
             population = int(connection.execute(select(func.count()).where(base)).scalar_one())
         request = Request(
             principal, purpose, tuple(fields), action, recipient, population, approved, tuple(roles)
@@ -410,12 +455,12 @@ class AccessGate:
         if not decision.allowed:
             self._refuse(decision, population=population)
         allowed = [item for item in decision.fields if item.allowed and item.view is not None]
-        at = self.vault.clock.now()
+        at = self.clock.now()
         views = {item.field: item.view for item in allowed if item.view is not None}
         plan = RowPlan.build(
             {item.field: item.condition or Condition() for item in allowed}, views, at
         )
-        with self.vault.engine.connect() as connection:
+        with self.db.connect() as connection:
             # Included, and those left out by the first reason of the widest condition.
             included, excluded = conditions.tally(connection, plan.conditions, base, at)
         denied = {
@@ -444,7 +489,7 @@ class AccessGate:
             excluded=dict(excluded),
             audit_seq=seq,
         )
-        return ExportResult(summary, decision, tuple(views), export_rows(self.vault, plan))
+        return ExportResult(summary, decision, tuple(views), export_rows(self.customers, plan))
 
     # -- writes -----------------------------------------------------------------------
 
@@ -474,11 +519,11 @@ class AccessGate:
         roles: Sequence[str] = (),
     ) -> CustomerRef:
         decision = self._require_write(principal, purpose, list(values), "write", roles, ())
-        record = self.vault.customers.prepare(values, language)
+        record = self.customers.prepare(values, language)
         from privault.store.db import session_scope
 
-        with session_scope(self.vault.engine) as session:
-            self.vault.customers.insert_prepared(session, [record], [purpose])
+        with session_scope(self.db) as session:
+            self.customers.insert_prepared(session, [record], [purpose])
             self.audit.append(
                 session.connection(),
                 self._entry(
@@ -496,24 +541,24 @@ class AccessGate:
         *,
         roles: Sequence[str] = (),
     ) -> None:
-        ref = self.vault.customers.resolve(customer)
+        ref = self.customers.resolve(customer)
         decision = self._require_write(
             principal, purpose, list(values), "write", roles, [ref.public_id]
         )
         self._record(
             self._entry(decision, Outcome.ALLOWED, kind=Kind.WRITE, subjects=[ref.public_id])
         )
-        self.vault.customers.update(ref.id, values)
+        self.customers.update(ref.id, values)
 
     def delete(
         self, principal: str, purpose: str, customer: str, *, roles: Sequence[str] = ()
     ) -> None:
         """Erase a customer by destroying its data key (crypto-shredding)."""
-        ref = self.vault.customers.resolve(customer)
+        ref = self.customers.resolve(customer)
         decision = self._require_write(
-            principal, purpose, list(self.vault.catalog.names), "delete", roles, [ref.public_id]
+            principal, purpose, list(self.catalog.names), "delete", roles, [ref.public_id]
         )
         self._record(
             self._entry(decision, Outcome.ALLOWED, kind=Kind.WRITE, subjects=[ref.public_id])
         )
-        self.vault.customers.destroy_key(ref.id)
+        self.customers.destroy_key(ref.id)

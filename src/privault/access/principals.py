@@ -15,11 +15,13 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import CursorResult, Engine, insert, select, update
+from sqlalchemy.orm import Session
 
 from privault.access.models import ApiKeyRecord, PrincipalRecord
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.clock import Clock
 from privault.errors import N_, Conflict, InvalidInput, NotFound, PrivaultError
 from privault.policy import Policy, PrincipalSpec
@@ -59,9 +61,27 @@ def _digest(secret: str) -> str:
 
 
 class PrincipalService:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    """Every change (a principal added, a key issued, rotated or revoked) writes its audit
+    entry in the same transaction: no entry, no change."""
+
+    def __init__(self, engine: Engine, clock: Clock, audit: AuditLog) -> None:
         self.engine = engine
         self.clock = clock
+        self.audit = audit
+
+    def _audit(self, session: Session, action: str, actor: str, target: str, **more: Any) -> None:
+        self.audit.append(
+            session.connection(),
+            AuditEntry(
+                at=self.clock.now(),
+                kind=Kind.KEY,
+                action=action,
+                principal=actor,
+                outcome=Outcome.SUCCEEDED,
+                recipient=target,
+                **more,
+            ),
+        )
 
     # -- principals -------------------------------------------------------------------
 
@@ -92,6 +112,7 @@ class PrincipalService:
         name: str,
         roles: list[str],
         *,
+        actor: str,
         external: bool = False,
         organisation: str | None = None,
         kind: str = "person",
@@ -130,26 +151,38 @@ class PrincipalService:
                     created_at=self.clock.now(),
                 )
             )
-        return self.issue_key(policy, name)
+            issued = self._new_key(session, name)
+            self._audit(session, "principal.add", actor, name, details={"roles": tuple(roles)})
+        return issued
 
     # -- keys -------------------------------------------------------------------------
 
-    def issue_key(self, policy: Policy, principal: str, note: str = "") -> IssuedKey:
+    def issue_key(self, policy: Policy, principal: str, *, actor: str) -> IssuedKey:
         """A new key for a principal of the policy file or of the database."""
+        self._require(policy, principal)
+        with session_scope(self.engine) as session:
+            issued = self._new_key(session, principal)
+            self._audit(
+                session, "key.issue", actor, principal, details={"key": f"key:{issued.key_id}"}
+            )
+        return issued
+
+    def _require(self, policy: Policy, principal: str) -> None:
         if principal not in policy.principals and principal not in self.stored():
             raise NotFound(N_("No principal named '%(name)s'."), name=principal)
+
+    def _new_key(self, session: Session, principal: str, note: str = "") -> IssuedKey:
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        with session_scope(self.engine) as session:
-            session.execute(
-                insert(KEYS).values(
-                    id=key_id,
-                    principal=principal,
-                    secret_sha256=_digest(secret),
-                    created_at=self.clock.now(),
-                    note=note[:200],
-                )
+        session.execute(
+            insert(KEYS).values(
+                id=key_id,
+                principal=principal,
+                secret_sha256=_digest(secret),
+                created_at=self.clock.now(),
+                note=note[:200],
             )
+        )
         return IssuedKey(key_id, principal, f"pv_{key_id}_{secret}")
 
     def keys(self, principal: str | None = None) -> list[KeyInfo]:
@@ -162,21 +195,28 @@ class PrincipalService:
                 for r in connection.execute(query)
             ]
 
-    def revoke(self, key_id: str) -> None:
+    def revoke(self, key_id: str, *, actor: str) -> str:
+        """Revoke one active key; returns its owner."""
         with session_scope(self.engine) as session:
-            result = session.execute(
+            owner = session.execute(
+                select(KEYS.c.principal).where(KEYS.c.id == key_id, KEYS.c.revoked_at.is_(None))
+            ).scalar()
+            if owner is None:
+                raise NotFound(N_("No active API key with id '%(key)s'."), key=key_id)
+            session.execute(
                 update(KEYS)
                 .where(KEYS.c.id == key_id, KEYS.c.revoked_at.is_(None))
                 .values(revoked_at=self.clock.now())
             )
-            if not getattr(result, "rowcount", 0):
-                raise NotFound(N_("No active API key with id '%(key)s'."), key=key_id)
+            self._audit(session, "key.revoke", actor, str(owner), details={"key": f"key:{key_id}"})
+        return str(owner)
 
-    def rotate(self, policy: Policy, principal: str) -> IssuedKey:
-        """Issue a new key and revoke every older key of the principal."""
-        new = self.issue_key(policy, principal, note="rotated")
+    def rotate(self, policy: Policy, principal: str, *, actor: str) -> IssuedKey:
+        """Issue a new key and revoke every older key of the principal, at once."""
+        self._require(policy, principal)
         with session_scope(self.engine) as session:
-            session.execute(
+            new = self._new_key(session, principal, note="rotated")
+            revoked: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(KEYS)
                 .where(
                     KEYS.c.principal == principal,
@@ -184,6 +224,14 @@ class PrincipalService:
                     KEYS.c.revoked_at.is_(None),
                 )
                 .values(revoked_at=self.clock.now())
+            )
+            self._audit(
+                session,
+                "key.rotate",
+                actor,
+                principal,
+                details={"key": f"key:{new.key_id}"},
+                counts={"revoked": int(revoked.rowcount or 0)},
             )
         return new
 

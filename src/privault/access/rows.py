@@ -21,10 +21,9 @@ from sqlalchemy import Connection, and_
 
 from privault.access import conditions
 from privault.access.views import apply_view
-from privault.customers.service import Sealed
+from privault.customers.service import CustomerService, Sealed
 from privault.policy import Condition
 from privault.policy.request import View
-from privault.runtime import Vault
 from privault.store.tables import Customer, table_of
 
 CUSTOMERS = table_of(Customer)
@@ -67,8 +66,8 @@ class RowPlan:
 class _Rows:
     """Decrypts and shows one customer's row as a plan says (in whichever process)."""
 
-    def __init__(self, vault: Vault, plan: RowPlan) -> None:
-        self.vault = vault
+    def __init__(self, customers: CustomerService, plan: RowPlan) -> None:
+        self.customers = customers
         self.views = dict(plan.views)
         self.condition_of = dict(plan.field_condition)
         self.names = list(self.views)
@@ -79,40 +78,43 @@ class _Rows:
         customer_id = sealed.ref.id
         # Only the fields this customer's conditions allow are decrypted.
         shown = [n for n in self.names if passes[self.condition_of[n]]]
-        plain = self.vault.customers.open(sealed, shown) if shown else {}
+        plain = self.customers.open(sealed, shown) if shown else {}
         values: dict[str, str | None] = dict.fromkeys(self.names)
-        kinds = self.vault.catalog.fields
+        kinds = self.customers.catalog.fields
         for name in shown:
             value = plain[name]
             if value is not None:
                 values[name] = apply_view(
-                    self.vault.keyring, self.views[name], kinds[name].kind, customer_id, name, value
+                    self.customers.keyring,
+                    self.views[name],
+                    kinds[name].kind,
+                    customer_id,
+                    name,
+                    value,
                 )
         return Record(sealed.ref.public_id, values)
 
 
-def records(vault: Vault, plan: RowPlan, connection: Connection) -> Iterator[Record]:
+def records(customers: CustomerService, plan: RowPlan, connection: Connection) -> Iterator[Record]:
     """The rows, in customer id order, in this process: one streamed query brings each
     customer's condition flags with the wrapped key and sealed record."""
-    rows = _Rows(vault, plan)
+    rows = _Rows(customers, plan)
     joined = conditions.Joined(plan.at)
     flags = [joined.passes(c).label(f"c{i}") for i, c in enumerate(plan.conditions)]
     # Customers that get a row: not erased, and passing any field's condition.
     where = and_(CUSTOMERS.c.erased_at.is_(None), joined.any_of(plan.conditions))
-    found = vault.customers.sealed_where(
-        connection, where, flags, FETCH_CHUNK, source=joined.source
-    )
+    found = customers.sealed_where(connection, where, flags, FETCH_CHUNK, source=joined.source)
     for sealed, passes in found:
         record = rows.record(sealed, passes)
         if record is not None:
             yield record
 
 
-def export_rows(vault: Vault, plan: RowPlan) -> Iterator[Record]:
+def export_rows(customers: CustomerService, plan: RowPlan) -> Iterator[Record]:
     """The rows of an export, on a connection of their own (the summary is already
     audited; the stream may be read long after ``AccessGate.export`` returned)."""
-    with vault.engine.connect() as connection:
-        yield from records(vault, plan, connection)
+    with customers.engine.connect() as connection:
+        yield from records(customers, plan, connection)
 
 
 __all__ = ["Record", "RowPlan", "export_rows", "records"]

@@ -1,10 +1,10 @@
 """The application factory.  Settings come in, nothing is read at import time.
 
 ``create_app`` opens the vault (the composition root) once, keeps it on
-``app.state.vault`` for the routers, and closes it on shutdown.  Every
-``PrivaultError`` a route lets escape becomes an ``application/problem+json``
-response with its own status -- a client error is a 4xx with a clear message, and no
-internals are echoed.  Routers render their own pages (the preference centre does).
+``app.state.vault`` for the routers and pages, and closes it on shutdown.  Every
+failure becomes an ``application/problem+json`` response in one place
+(``api.problems``) -- a client error is a 4xx with a clear message, and no internals
+are echoed.
 """
 
 from __future__ import annotations
@@ -14,35 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from privault.api.limits import REQUEST_TIMEOUT_SECONDS, WAL_CHECKPOINT_SECONDS
+from privault.access.reads import REQUEST_TIMEOUT_SECONDS
+from privault.api.limits import WAL_CHECKPOINT_SECONDS
+from privault.api.problems import install_problem_handlers
 from privault.clock import Clock
-from privault.errors import PrivaultError
-from privault.i18n import negotiate
 from privault.runtime import open_vault
 from privault.settings import Settings
-
-
-def problem(request: Request, error: PrivaultError) -> JSONResponse:
-    lang = negotiate(request.headers.get("accept-language"))
-    status = error.http_status
-    return JSONResponse(
-        {
-            "type": f"urn:privault:error:{error.code}",
-            "title": error.code,
-            "status": status,
-            "detail": error.localized(lang) if status < 500 else error.code,
-        },
-        status_code=status,
-        media_type="application/problem+json",
-    )
-
-
-async def _problem_handler(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, PrivaultError)
-    return problem(request, error)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -73,7 +52,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
-            _app.state.api.close()
             vault.close()
 
     # FastAPI's own OpenTelemetry hooks stay off: they would record validation failures
@@ -85,7 +63,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.vault = vault
-    app.add_exception_handler(PrivaultError, _problem_handler)
+    install_problem_handlers(app)
     app.include_router(consent_router)
     from privault.api.rest import mount_api
 

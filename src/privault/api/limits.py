@@ -10,25 +10,22 @@ is dropped -- fail closed).
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
-import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from privault.api.problems import PROBLEM_JSON, BodyTooLarge, RequestTimeout
-from privault.errors import N_
+from privault.access.reads import REQUEST_TIMEOUT_SECONDS, in_thread
+from privault.api.problems import PROBLEM_JSON, problem_document
+from privault.errors import N_, BodyTooLarge
 from privault.i18n import negotiate
 
 MAX_BODY_BYTES: Final[int] = 1024 * 1024
-REQUEST_TIMEOUT_SECONDS: Final[float] = 30.0
 # A SQLite API worker checkpoints its WAL this often, off the request path.
 WAL_CHECKPOINT_SECONDS: Final[float] = 0.2
 TOO_LARGE: Final = N_("The request body is larger than %(limit)s bytes.")
-TOO_SLOW: Final = N_("The request took too long and was stopped; no data was returned.")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,16 +70,8 @@ class BodySizeLimit:
             if name == b"accept-language":
                 lang = negotiate(value.decode("latin-1"))
         error = BodyTooLarge(TOO_LARGE, limit=self.max_bytes)
-        body = json.dumps(
-            {
-                "type": f"urn:privault:problem:{error.code}",
-                "title": "payload too large",
-                "status": 413,
-                "code": error.code,
-                "detail": error.localized(lang),
-            },
-            ensure_ascii=False,
-        ).encode()
+        document = problem_document(413, error.code, error.localized(lang))
+        body = json.dumps(document, ensure_ascii=False).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -102,12 +91,7 @@ async def offload(
     timeout: float, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """Run a blocking library call in a thread; ``RequestTimeout`` after ``timeout`` s."""
-    call = functools.partial(function, *args, **kwargs)
-    try:
-        with anyio.fail_after(timeout):
-            return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
-    except TimeoutError:
-        raise RequestTimeout(TOO_SLOW) from None
+    return await in_thread(timeout, function, *args, **kwargs)
 
 
 def timeout_of(state: Any) -> float:

@@ -18,22 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from privault.errors import N_, AccessDenied, PrivaultError
+from privault.errors import N_, AccessDenied, PrivaultError, RequestTimeout
 from privault.i18n import negotiate, translator
 from privault.policy import Decision, explain
 
 PROBLEM_JSON: Final = "application/problem+json"
 log = logging.getLogger("privault.api")
-
-
-class BodyTooLarge(PrivaultError):
-    code = "payload_too_large"
-    http_status = 413
-
-
-class RequestTimeout(PrivaultError):
-    code = "timeout"
-    http_status = 504
 
 
 # Messages for failures that are not a ``PrivaultError``: code -> (status, msgid).
@@ -58,14 +48,10 @@ INTERNAL: Final = N_(
 )
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    code: str,
-    detail: str,
-    extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
+def problem_document(
+    status: int, code: str, detail: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body of every problem response privault sends (RFC 9457)."""
     body: dict[str, Any] = {
         "type": f"urn:privault:problem:{code}",
         "title": code.replace("_", " "),
@@ -74,6 +60,18 @@ def problem_response(
         "detail": detail,
     }
     body.update(extra or {})
+    return body
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_document(status, code, detail, extra)
     response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     response.headers["Content-Language"] = negotiate(request.headers.get("accept-language"))
     response.headers["Cache-Control"] = "no-store"

@@ -11,9 +11,9 @@ from typing import Final
 
 from fastapi import FastAPI
 
+from privault.access.reads import REQUEST_TIMEOUT_SECONDS
 from privault.api.direct import DirectRead
-from privault.api.limits import MAX_BODY_BYTES, REQUEST_TIMEOUT_SECONDS, BodySizeLimit
-from privault.api.problems import install_problem_handlers
+from privault.api.limits import MAX_BODY_BYTES, BodySizeLimit
 from privault.api.routes import access, audit, consent, customers, policy, principals
 from privault.api.services import ApiServices
 from privault.runtime import Vault
@@ -37,7 +37,6 @@ def mount_api(
     app.state.api = api
     for module in (customers, access, consent, policy, audit, principals):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-    install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(DirectRead, prefix=API_PREFIX)
     return api

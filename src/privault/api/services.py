@@ -4,103 +4,65 @@ worker, plus the per-request dependencies (the caller, the language)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from privault.access.gate import AccessGate, ReadResult
 from privault.access.principals import PrincipalService
+from privault.access.reads import ReadScheduler
 from privault.api.auth import Authenticator, Caller, require_admin
-from privault.api.limits import REQUEST_TIMEOUT_SECONDS, offload
 from privault.audit import AuditEntry, Kind, Outcome
-from privault.audit.group import LoopGroup
 from privault.consent.service import ConsentService
 from privault.i18n import Language, negotiate
-from privault.policy import Policy, load_policy
+from privault.policy import Policy
 from privault.runtime import Vault
-from privault.store.db import long_writes_running
 
 
 @dataclass
 class ApiServices:
+    """The composition root's services as the routers use them, and the worker's
+    authenticator (with its small cache of recently accepted keys)."""
+
     vault: Vault
-    gate: AccessGate
-    consent: ConsentService
-    principals: PrincipalService
     auth: Authenticator
-    loop_audit: LoopGroup
-    request_timeout: float = REQUEST_TIMEOUT_SECONDS
-    # The connection this worker's event loop reads SQLite on (see ``read``).
-    _loop_connection: Connection | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, vault: Vault) -> ApiServices:
-        gate = AccessGate(vault)
-        return cls(
-            vault=vault,
-            gate=gate,
-            consent=ConsentService.from_vault(vault),
-            principals=gate.principals,
-            auth=Authenticator(gate.principals),
-            loop_audit=LoopGroup(gate.audit.record_many),
-        )
+        return cls(vault=vault, auth=Authenticator(vault.principals))
+
+    @property
+    def gate(self) -> AccessGate:
+        return self.vault.gate
+
+    @property
+    def consent(self) -> ConsentService:
+        return self.vault.consent
+
+    @property
+    def principals(self) -> PrincipalService:
+        return self.vault.principals
+
+    @property
+    def reads(self) -> ReadScheduler:
+        return self.vault.reads
+
+    @property
+    def request_timeout(self) -> float:
+        return self.vault.reads.timeout
+
+    @request_timeout.setter
+    def request_timeout(self, seconds: float) -> None:
+        self.vault.reads.timeout = seconds
 
     async def read(
         self, principal: str, purpose: str, customer: str, fields: Sequence[str]
     ) -> ReadResult:
-        """``AccessGate.read`` for a request: on SQLite, right here on the event loop,
-        awaiting the commit of its audit entry with the other reads of this turn of
-        the loop (``LoopGroup``); otherwise in a thread under the request deadline.
-
-        Handing a read to a thread and back costs more CPU than an audited read on
-        SQLite (a local file, a few indexed statements), and threads contending for
-        the GIL spread the latencies.  The loop may wait for a short write of another
-        worker; while an import or a key rotation runs (``store.db.long_writes``),
-        whose writes come one after another, the read goes to a thread so the loop
-        never waits behind them.  PostgreSQL reads always go to a thread (each
-        statement is a network round trip).
-
-        On the loop, the customer is read on one connection the loop keeps (checking
-        one out of the pool and back cost ~60 us a read, a sixth of it): the loop runs
-        one read's statements at a time, and they open no transaction, so reads that
-        interleave at their awaits can share it.  The audit entries commit on pooled
-        connections as before.
-        """
-        engine = self.vault.engine
-        if engine.dialect.name != "sqlite" or long_writes_running(engine):
-            return await offload(
-                self.request_timeout, self.gate.read, principal, purpose, customer, fields
-            )
-        if self._loop_connection is None:
-            self._loop_connection = engine.connect()
-        steps = self.gate.read_steps(
-            principal, purpose, customer, fields, connection=self._loop_connection
-        )
-        try:
-            entry = next(steps)
-            while True:
-                chained = await self.loop_audit.record(entry)
-                entry = steps.send(chained.seq)
-        except StopIteration as done:
-            result: ReadResult = done.value
-            return result
-        except SQLAlchemyError:
-            # Whatever broke, the next read starts on a fresh connection.
-            broken, self._loop_connection = self._loop_connection, None
-            if broken is not None:
-                broken.invalidate()
-            raise
-
-    def close(self) -> None:
-        """Give back the loop's connection (at shutdown)."""
-        connection, self._loop_connection = self._loop_connection, None
-        if connection is not None:
-            connection.close()
+        """A single-customer read, scheduled by the domain (``access.reads``)."""
+        return await self.vault.reads.read(principal, purpose, customer, fields)
 
     @property
     def policy(self) -> Policy:
@@ -108,7 +70,7 @@ class ApiServices:
         return self.gate.engine.policy
 
     def file_policy(self) -> Policy:
-        return load_policy(self.vault.settings.policy_path, self.vault.taxonomy)
+        return self.vault.policy
 
     def record(
         self,
@@ -118,7 +80,7 @@ class ApiServices:
         outcome: Outcome = Outcome.SUCCEEDED,
         **fields: object,
     ) -> int:
-        """One audit entry for a change made through the API (names and codes only)."""
+        """One audit entry for an attempt made through the API (names and codes only)."""
         entry = AuditEntry(
             at=self.vault.clock.now(),
             kind=kind,
@@ -127,7 +89,7 @@ class ApiServices:
             outcome=outcome,
             **fields,  # type: ignore[arg-type]
         )
-        return self.gate.audit.record(entry).seq
+        return self.vault.audit.record(entry).seq
 
 
 def services(request: Request) -> ApiServices:

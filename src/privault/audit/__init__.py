@@ -1,12 +1,13 @@
 """The tamper-evident audit trail: hash-chained entries and signed checkpoints.
 
-Record with ``AuditLog(vault).record(entry)``, or inside your own transaction with
+Record with ``vault.audit.record(entry)``, or inside your own transaction with
 ``append(session, entry)`` (fail closed: ``AuditUnavailable``).  ``AuditLog.verify``
 and ``verify_export`` check a chain and name the first bad entry.  The canonical form
 and chain rule are defined in ``privault.audit.canonical``; what an entry may contain
 in ``privault.audit.entry``.
 """
 
+from privault.audit.acting import Acting, acting, actor_of
 from privault.audit.canonical import canonical_json, chain_hash, checkpoint_message
 from privault.audit.chain import (
     ChainedEntry,
@@ -22,6 +23,7 @@ from privault.audit.log import AuditLog, verify_database
 from privault.audit.verify import Problem, Reason, VerifyReport
 
 __all__ = [
+    "Acting",
     "AuditEntry",
     "AuditLog",
     "ChainedEntry",
@@ -33,6 +35,8 @@ __all__ = [
     "Reason",
     "Signer",
     "VerifyReport",
+    "acting",
+    "actor_of",
     "append",
     "append_many",
     "canonical_json",

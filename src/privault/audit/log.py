@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from privault.audit import chain
+from privault.audit.acting import stamped
 from privault.audit.chain import ChainedEntry, Checkpoint, Executor, Signer
 from privault.audit.entry import AuditEntry
 from privault.audit.export import ExportReport, export_snapshot
@@ -159,19 +160,22 @@ class AuditLog:
         self.signer: Signer = keyring
         self.clock: Clock = clock
         self.checkpoint_every = checkpoint_every
-        self._group = GroupCommitter(self.record_many)
+        self._group = GroupCommitter(self._commit_many)
 
     # -- writing ---------------------------------------------------------------------
 
     def append(self, executor: Executor, entry: AuditEntry) -> ChainedEntry:
         """Append inside the caller's transaction; ``AuditUnavailable`` if it cannot."""
         return chain.append(
-            executor, entry, signer=self.signer, checkpoint_every=self.checkpoint_every
+            executor, stamped(entry), signer=self.signer, checkpoint_every=self.checkpoint_every
         )
 
     def append_many(self, executor: Executor, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
         return chain.append_many(
-            executor, entries, signer=self.signer, checkpoint_every=self.checkpoint_every
+            executor,
+            [stamped(entry) for entry in entries],
+            signer=self.signer,
+            checkpoint_every=self.checkpoint_every,
         )
 
     def record(self, entry: AuditEntry) -> ChainedEntry:
@@ -181,13 +185,23 @@ class AuditLog:
     def record_grouped(self, entry: AuditEntry) -> ChainedEntry:
         """Like ``record``, but concurrent callers share a transaction (group commit);
         each still returns only once its entry is committed (see ``audit.group``)."""
-        return self._group.record(entry)
+        return self._group.record(stamped(entry))
 
     def record_many(self, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
         """Append several entries in one transaction of their own."""
+        return self._commit_many([stamped(entry) for entry in entries])
+
+    def _commit_many(self, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
+        """Commit entries already stamped by their callers (a group's leader commits
+        other callers' entries: it must not stamp them with its own actor)."""
         try:
             with write_lock(self.engine), self.engine.begin() as connection:
-                return self.append_many(connection, entries)
+                return chain.append_many(
+                    connection,
+                    entries,
+                    signer=self.signer,
+                    checkpoint_every=self.checkpoint_every,
+                )
         except SQLAlchemyError as exc:  # the commit itself failed
             raise AuditUnavailable() from exc
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, insert, select, update
 
-from privault.audit import AuditEntry, AuditLog, Kind, Outcome, Signer
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.catalog.fields import Classification, FieldCatalog, Verification
-from privault.clock import Clock
 from privault.errors import N_, InvalidInput
 from privault.store.db import session_scope
 from privault.store.tables import FieldVerification, table_of
@@ -28,13 +27,12 @@ def load_verifications(engine: Engine) -> dict[str, Verification]:
 def record_verification(
     engine: Engine,
     catalog: FieldCatalog,
-    clock: Clock,
+    audit: AuditLog,
     *,
     field: str,
     classification: Classification,
     verified_by: str,
     reason: str,
-    keyring: Signer,
     actor: str,
 ) -> Verification:
     """Record a classification; the previous one stays in the table, inactive, as history."""
@@ -45,7 +43,7 @@ def record_verification(
         raise InvalidInput(
             N_("A verification needs who verified it and a reason of at least 10 characters.")
         )
-    now = clock.now()
+    now = audit.clock.now()
     with session_scope(engine) as session:
         session.execute(
             update(VERIFICATIONS).where(VERIFICATIONS.c.field == field).values(active=False)
@@ -61,7 +59,7 @@ def record_verification(
             )
         )
         # R5 classifications change what needs no need-to-know: a policy change.
-        AuditLog(engine, keyring, clock).append(
+        audit.append(
             session.connection(),
             AuditEntry(
                 at=now,

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from privault.catalog.verifications import record_verification
-from privault.cli.context import JsonOption, LangOption, emit, operator, settings
+from privault.cli.context import JsonOption, LangOption, emit, principal, settings, vault_for
 from privault.cli.progress import bytes_progress
-from privault.crypto import create_key_file
-from privault.customers.importer import import_csv
 from privault.demo.generator import write_csv
 from privault.demo.scenario import MARKETING, play_s1, seed_consents
 from privault.errors import N_, ConfigError, InvalidInput
 from privault.i18n import translator
-from privault.runtime import open_vault
-from privault.settings import Settings
-from privault.store import make_engine, upgrade
-from privault.store.migrate import current_revision
+from privault.runtime import initialise, upgrade_vault
 
 fields_app = typer.Typer(no_args_is_help=True)
 
@@ -50,35 +43,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(fields_app, name="fields", help="Customer fields and their classification (R5).")
 
 
-def _initialise(config: Settings) -> dict[str, Any]:
-    created_key = False
-    if config.key_provider == "file":
-        if config.effective_key_file.exists():
-            raise ConfigError(
-                N_(
-                    "A key file already exists at %(path)s; this vault is initialised. "
-                    "Use 'privault upgrade' to migrate the schema."
-                ),
-                path=str(config.effective_key_file),
-            )
-        create_key_file(config.effective_key_file)
-        created_key = True
-    engine = make_engine(config)
-    try:
-        revision = upgrade(engine)
-    finally:
-        engine.dispose()
-    return {
-        "home": str(config.home),
-        "database": "sqlite" if config.is_sqlite else "postgresql",
-        "key_file": str(config.effective_key_file) if created_key else None,
-        "schema_revision": revision,
-    }
-
-
 def init(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Create the data directory, a new key file (owner-only) and the database schema."""
-    result = _initialise(settings(ctx))
+    result = initialise(settings(ctx), actor=principal(ctx))
 
     def render(out: Console) -> None:
         out.print(f"Initialised privault in {result['home']} ({result['database']}).")
@@ -90,14 +57,8 @@ def init(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 
 def upgrade_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Apply pending database migrations."""
-    config = settings(ctx)
-    engine = make_engine(config)
-    try:
-        before = current_revision(engine)
-        after = upgrade(engine)
-    finally:
-        engine.dispose()
-    result = {"from_revision": before, "to_revision": after}
+    result = upgrade_vault(settings(ctx), actor=principal(ctx))
+    after, before = result["to_revision"], result["from_revision"]
     emit(result, as_json, lambda out: out.print(f"Schema at revision {after} (was {before})."))
 
 
@@ -111,9 +72,8 @@ def demo(
     """Initialise a vault if needed and load a generated demo data set into it."""
     config = settings(ctx)
     if not (config.key_provider == "file" and config.effective_key_file.exists()):
-        _initialise(config)
-    vault = open_vault(config)
-    try:
+        initialise(config, actor=principal(ctx))
+    with vault_for(ctx) as vault:
         if vault.customers.count() > 0:
             raise ConfigError(
                 N_("This vault already holds customers; use a fresh --home for the demo.")
@@ -124,8 +84,8 @@ def demo(
         with bytes_progress(
             csv_path.stat().st_size, "Importing demo customers", quiet=as_json
         ) as tick:
-            report = import_csv(
-                vault.customers, csv_path, collected_for=["essential.service"], progress=tick
+            report = vault.importer(
+                csv_path, actor=principal(ctx), collected_for=["essential.service"], progress=tick
             )
         csv_path.unlink()  # the plaintext copy is not kept: the vault holds the data now
         seeded = seed_consents(vault, seed=seed)
@@ -139,8 +99,6 @@ def demo(
             "objected_to_marketing": seeded.objected,
             "s1": story,
         }
-    finally:
-        vault.close()
 
     def render(out: Console) -> None:
         say = translator(lang).gettext
@@ -187,8 +145,7 @@ def demo(
 @fields_app.command("list")
 def fields_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """The customer fields: category, kind, collection purposes, searchable, classification."""
-    vault = open_vault(settings(ctx))
-    try:
+    with vault_for(ctx) as vault:
         definitions = list(vault.catalog)
         rows = [
             {
@@ -203,8 +160,6 @@ def fields_list(ctx: typer.Context, as_json: bool = JsonOption) -> None:
             }
             for f in vault.catalog
         ]
-    finally:
-        vault.close()
 
     def render(out: Console) -> None:
         table = Table("field", "category", "collected for", "searchable", "classification")
@@ -233,21 +188,17 @@ def fields_verify(
     """Record a verification of a field's classification (R5): who, when, why."""
     if classification not in ("public", "confidential"):
         raise InvalidInput(N_("Classification must be 'confidential' or 'public'."))
-    vault = open_vault(settings(ctx))
-    try:
+    with vault_for(ctx) as vault:
         verification = record_verification(
             vault.engine,
             vault.catalog,
-            vault.clock,
+            vault.audit,
             field=field,
             classification="public" if classification == "public" else "confidential",
             verified_by=verified_by,
             reason=reason,
-            keyring=vault.keyring,
-            actor=operator(),
+            actor=principal(ctx),
         )
-    finally:
-        vault.close()
     result = {
         "field": field,
         "classification": verification.classification,

@@ -28,8 +28,25 @@ def root(
     home: Path | None = typer.Option(
         None, "--home", envvar="PRIVAULT_HOME", help="Data directory (default ~/.privault)."
     ),
+    on_behalf_of: str | None = typer.Option(
+        None,
+        "--as",
+        help="Act on behalf of this principal (its roles decide; the audit trail records both).",
+    ),
 ) -> None:
-    ctx.obj = CliState(home=home)
+    ctx.obj = CliState(home=home, on_behalf_of=on_behalf_of)
+
+
+_registered = False
+
+
+def build() -> typer.Typer:
+    """The whole ``privault`` command tree (registered once per process)."""
+    global _registered
+    if not _registered:
+        _register()
+        _registered = True
+    return app
 
 
 def _register() -> None:
@@ -72,7 +89,7 @@ USAGE_ERRORS: Final = (ClickException, _TyperUsageError)
 
 def main() -> None:
     """Entry point: one line per error, exit 1 (or 2 for bad input), never a traceback."""
-    _register()
+    build()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

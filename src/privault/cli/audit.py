@@ -15,11 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from privault.audit import AuditLog, VerifyReport, verify_export
-from privault.cli.context import JsonOption, LangOption, emit, settings
+from privault.audit import ChainedEntry, VerifyReport, actor_of, verify_export
+from privault.cli.context import JsonOption, LangOption, emit, vault_for
 from privault.errors import N_, InvalidInput
 from privault.i18n import LANGUAGES, format_number, translator
-from privault.runtime import open_vault
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -104,11 +103,8 @@ def verify_command(
         report = verify_export(source, trusted)
         pinned = trusted is not None
     else:
-        vault = open_vault(settings(ctx))
-        try:
-            report = AuditLog(vault).verify(trusted)
-        finally:
-            vault.close()
+        with vault_for(ctx) as vault:
+            report = vault.audit.verify(trusted)
         pinned = True
     lines = _report_lines(report, lang, pinned)
     data: dict[str, Any] = {**report.as_json(), "messages": [text for _, text in lines]}
@@ -136,11 +132,8 @@ def export_command(
 ) -> None:
     """Write entries, checkpoints and the public key for an auditor (verify --from DIR)."""
     lang = _language(lang)
-    vault = open_vault(settings(ctx))
-    try:
-        report = AuditLog(vault).export(directory, checkpoint=not no_checkpoint)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        report = vault.audit.export(directory, checkpoint=not no_checkpoint)
     text = translator(lang).gettext(EXPORTED) % {
         "entries": format_number(report.entries, lang),
         "checkpoints": format_number(report.checkpoints, lang),
@@ -155,13 +148,17 @@ def checkpoint_command(
 ) -> None:
     """Sign the current chain head now (also done automatically every N entries)."""
     lang = _language(lang)
-    vault = open_vault(settings(ctx))
-    try:
-        made = AuditLog(vault).checkpoint()
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        made = vault.audit.checkpoint()
     text = translator(lang).gettext(CHECKPOINTED) % {"seq": made.seq}
     emit({**made.as_json(), "message": text}, as_json, lambda out: out.print(escape(text)))
+
+
+def _row(chained: ChainedEntry) -> dict[str, Any]:
+    """An entry for ``audit list --json``: its body, with who acted and for whom."""
+    body = chained.entry.as_json(chained.seq)
+    actor, on_behalf_of = actor_of(body)
+    return {**body, "actor": actor, "on_behalf_of": on_behalf_of, "hash": chained.hash.hex()}
 
 
 @app.command("list")
@@ -172,12 +169,9 @@ def list_command(
     as_json: bool = JsonOption,
 ) -> None:
     """The newest entries: who, purpose, action, outcome -- names and counts, never data."""
-    vault = open_vault(settings(ctx))
-    try:
-        chained = AuditLog(vault).entries(limit=limit, before=before)
-    finally:
-        vault.close()
-    rows = [{**c.entry.as_json(c.seq), "hash": c.hash.hex()} for c in chained]
+    with vault_for(ctx) as vault:
+        chained = vault.audit.entries(limit=limit, before=before)
+    rows = [_row(c) for c in chained]
 
     def render(out: Console) -> None:
         table = Table(

@@ -14,13 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from privault.cli.context import JsonOption, emit, settings
-from privault.consent.flows import link_signer, request_consent
+from privault.audit import AuditEntry, Kind, Outcome
+from privault.cli.context import JsonOption, emit, principal, vault_for
+from privault.consent.flows import request_consent
 from privault.consent.schemas import LedgerEntry, Notice, NoticeDraft
 from privault.consent.service import ConsentService
 from privault.documents import load_yaml_model
 from privault.errors import N_, InvalidInput
-from privault.runtime import Vault, open_vault
 
 app = typer.Typer(no_args_is_help=True)
 notice_app = typer.Typer(no_args_is_help=True)
@@ -39,10 +39,6 @@ NoticeFileArg = typer.Argument(..., help="YAML: key, purposes, recipient, title/
 OutOption = typer.Option(
     None, "--out", help="Write a CSV (owner-only) for the company's mailer instead."
 )
-
-
-def _vault(ctx: typer.Context) -> Vault:
-    return open_vault(settings(ctx))
 
 
 def _notice_json(notice: Notice) -> dict[str, Any]:
@@ -91,11 +87,8 @@ def notice_add(
 ) -> None:
     """Add a notice, or a new version of one (same key)."""
     draft = load_yaml_model(file, NoticeDraft, error=InvalidInput)
-    vault = _vault(ctx)
-    try:
-        notice = ConsentService.from_vault(vault).add_notice(draft, created_by=created_by)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        notice = vault.consent.add_notice(draft, created_by=created_by)
     emit(
         _notice_json(notice),
         as_json,
@@ -110,11 +103,8 @@ def notice_list(
     as_json: bool = JsonOption,
 ) -> None:
     """The notices customers are shown (latest versions) or every version."""
-    vault = _vault(ctx)
-    try:
-        notices = ConsentService.from_vault(vault).notices(current_only=not all_versions)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        notices = vault.consent.notices(current_only=not all_versions)
 
     def render(out: Console) -> None:
         table = Table("key", "version", "purposes", "recipient", "expiry (months)", "title")
@@ -144,9 +134,8 @@ def _record(
     evidence: str | None,
     as_json: bool,
 ) -> None:
-    vault = _vault(ctx)
-    try:
-        service = ConsentService.from_vault(vault)
+    with vault_for(ctx) as vault:
+        service = vault.consent
         ref = service.resolve_customer(customer)
         notice = _parse_notice_ref(service, notice_ref) if notice_ref else None
         entry = service.record(
@@ -159,8 +148,6 @@ def _record(
             recipient=recipient,
             evidence=evidence,
         )
-    finally:
-        vault.close()
     result = {"customer": ref.public_id, **_entry_json(entry)}
     emit(
         result,
@@ -219,9 +206,8 @@ def object_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Art. 21 objection to a purpose and its descendants (e.g. marketing), or --lift it."""
-    vault = _vault(ctx)
-    try:
-        service = ConsentService.from_vault(vault)
+    with vault_for(ctx) as vault:
+        service = vault.consent
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
@@ -232,8 +218,6 @@ def object_command(
         else:
             view = service.object(ref.id, purpose, channel=channel, actor=actor, reason=reason)
             result = {"customer": ref.public_id, **asdict(view)}
-    finally:
-        vault.close()
     emit(
         result,
         as_json,
@@ -254,9 +238,8 @@ def restrict(
     as_json: bool = JsonOption,
 ) -> None:
     """Art. 18 restriction: only storage until lifted (--lift)."""
-    vault = _vault(ctx)
-    try:
-        service = ConsentService.from_vault(vault)
+    with vault_for(ctx) as vault:
+        service = vault.consent
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
@@ -266,8 +249,6 @@ def restrict(
         else:
             view = service.restrict(ref.id, channel=channel, actor=actor, reason=reason)
             result = {"customer": ref.public_id, **asdict(view)}
-    finally:
-        vault.close()
     emit(
         result,
         as_json,
@@ -280,12 +261,9 @@ def restrict(
 @app.command("show")
 def show(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOption) -> None:
     """The customer's current consents, objections and restriction."""
-    vault = _vault(ctx)
-    try:
-        service = ConsentService.from_vault(vault)
+    with vault_for(ctx) as vault:
+        service = vault.consent
         facts = service.customer_consent_state(service.resolve_customer(customer).id)
-    finally:
-        vault.close()
     result: dict[str, Any] = {
         "customer": facts.public_id,
         "language": facts.language,
@@ -342,12 +320,9 @@ def show(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOp
 @app.command("proof")
 def proof(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOption) -> None:
     """Art. 7(1) proof: every decision, when, how, by whom, and the notice text shown."""
-    vault = _vault(ctx)
-    try:
-        service = ConsentService.from_vault(vault)
+    with vault_for(ctx) as vault:
+        service = vault.consent
         record = service.proof(service.resolve_customer(customer).id)
-    finally:
-        vault.close()
     result = {
         "customer": record.public_id,
         "language": record.language,
@@ -379,11 +354,8 @@ def count(
     as_json: bool = JsonOption,
 ) -> None:
     """How many customers a purpose may reach, and how many are excluded and why."""
-    vault = _vault(ctx)
-    try:
-        counts = ConsentService.from_vault(vault).count_exclusions(purpose, recipient)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        counts = vault.consent.count_exclusions(purpose, recipient)
     result = asdict(counts)
     emit(
         result,
@@ -399,17 +371,25 @@ def count(
 @app.command("link")
 def link(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOption) -> None:
     """A personal preference-centre link, e.g. to read to the customer on the phone."""
-    vault = _vault(ctx)
-    try:
-        ref = ConsentService.from_vault(vault).resolve_customer(customer)
-        signer = link_signer(vault)
+    with vault_for(ctx) as vault:
+        ref = vault.consent.resolve_customer(customer)
+        signer = vault.links
+        vault.audit.record(
+            AuditEntry(
+                at=vault.clock.now(),
+                kind=Kind.CONSENT,
+                action="consent.link",
+                principal=principal(ctx),
+                outcome=Outcome.SUCCEEDED,
+                subjects=(ref.public_id,),
+                details={"channel": "cli"},
+            )
+        )
         result = {
             "customer": ref.public_id,
             "url": signer.url(ref),
             "expires_at": signer.expires_at().isoformat(),
         }
-    finally:
-        vault.close()
     emit(result, as_json, lambda out: out.print(result["url"]))
 
 
@@ -425,11 +405,10 @@ def request(
     """Ask every customer who has not decided about PURPOSE, each in their own language.
 
     Output shows counts only; addresses go to the SMTP server or the mailer's CSV."""
-    vault = _vault(ctx)
-    try:
-        outcome = request_consent(vault, purpose, recipient, send=send, out=out)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        outcome = request_consent(
+            vault, purpose, recipient, actor=principal(ctx), send=send, out=out
+        )
     result = asdict(outcome)
     if out is not None:
         result["file"] = str(out)

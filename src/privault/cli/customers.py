@@ -1,5 +1,5 @@
-"""``privault customers``: import and count.  No plaintext read here by design: data leaves
-the vault only through the access gate (a later slice)."""
+"""``privault customers``: import, count and find.  No plaintext is read here: data leaves
+the vault only through the access gate; ``find`` answers with public ids only."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from privault.cli.context import JsonOption, emit, settings
+from privault.cli.context import JsonOption, emit, principal, vault_for
 from privault.cli.progress import bytes_progress
-from privault.customers.importer import import_csv
 from privault.errors import N_, InvalidInput
-from privault.runtime import open_vault
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -33,8 +31,7 @@ def import_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Import customers from CSV; invalid rows are reported by line and not stored."""
-    vault = open_vault(settings(ctx))
-    try:
+    with vault_for(ctx) as vault:
         for purpose in collected_for:
             vault.taxonomy.require_use(purpose)
         for name in require:
@@ -42,16 +39,14 @@ def import_command(
         if not file.is_file():
             raise InvalidInput(N_("No such file: %(path)s"), path=str(file))
         with bytes_progress(file.stat().st_size, f"Importing {file.name}", quiet=as_json) as tick:
-            report = import_csv(
-                vault.customers,
+            report = vault.importer(
                 file,
+                actor=principal(ctx),
                 collected_for=collected_for,
                 required=require,
                 encoding=encoding,
                 progress=tick,
             )
-    finally:
-        vault.close()
     result = {
         "file": str(file),
         "accepted": report.accepted,
@@ -74,9 +69,28 @@ def import_command(
 @app.command("count")
 def count_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """How many customers the vault holds (erased customers not counted)."""
-    vault = open_vault(settings(ctx))
-    try:
+    with vault_for(ctx) as vault:
         count = vault.customers.count()
-    finally:
-        vault.close()
     emit({"customers": count}, as_json, lambda out: out.print(str(count)))
+
+
+@app.command("find")
+def find_command(
+    ctx: typer.Context,
+    email: str | None = typer.Option(None, "--email", help="An e-mail address."),
+    phone: str | None = typer.Option(None, "--phone", help="A phone number."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Which customers have this e-mail or phone (public ids only; audited as a lookup)."""
+    if (email is None) == (phone is None):
+        raise InvalidInput(N_("Give exactly one of --email or --phone."))
+    field, value = ("email", email) if email is not None else ("phone", phone)
+    assert value is not None
+    with vault_for(ctx) as vault:
+        found = vault.gate.find_ids(principal(ctx), field, value)
+    rows = [{"customer": public_id} for public_id in found]
+
+    def render(out: Console) -> None:
+        out.print("\n".join(r["customer"] for r in rows) or "no customer found")
+
+    emit(rows, as_json, render)

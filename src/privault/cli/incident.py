@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from privault.cli.context import JsonOption, LangOption, emit, operator, settings
+from privault.cli.context import JsonOption, LangOption, emit, principal, vault_for
 from privault.errors import N_, AccessDenied, InvalidInput
 from privault.i18n import translator
 from privault.incidents.detectors import compliance_principals, run_checks
@@ -26,12 +26,9 @@ from privault.incidents.notices import (
     customer_notice,
     send_customer_notices,
 )
-from privault.incidents.notify import Notifier
 from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
 from privault.incidents.workflow import STATUS_LABELS, Risk, Severity, parse_status
-from privault.policy import load_policy
-from privault.runtime import open_vault
 
 app = typer.Typer(no_args_is_help=True)
 IdArg = typer.Argument(..., help="Incident id (inc_...).")
@@ -39,8 +36,8 @@ Repeat = list[str] | None
 
 
 def _service(ctx: typer.Context) -> IncidentService:
-    config = settings(ctx)
-    return IncidentService(open_vault(config), Notifier(config))
+    """The vault's incident service, open until the command ends."""
+    return ctx.with_resource(vault_for(ctx)).incidents
 
 
 def _when(value: str | None) -> datetime | None:
@@ -92,7 +89,7 @@ def report(
     """Report a suspected mishandling of customer data."""
     service = _service(ctx)
     view = service.report(
-        reporter=operator(),
+        reporter=principal(ctx),
         description=description,
         title=title,
         noticed_at=_when(noticed_at),
@@ -135,14 +132,8 @@ def list_incidents(
     emit([v.as_json() for v in views], as_json, render)
 
 
-def _may_reveal(ctx: typer.Context) -> bool:
-    config = settings(ctx)
-    vault = open_vault(config)
-    try:
-        policy = load_policy(config.policy_path, vault.taxonomy)
-    finally:
-        vault.close()
-    return operator().removeprefix("cli:") in compliance_principals(policy)
+def _may_reveal(ctx: typer.Context, service: IncidentService) -> bool:
+    return principal(ctx).removeprefix("cli:") in compliance_principals(service.policy())
 
 
 @app.command("show")
@@ -158,9 +149,9 @@ def show(
     """One incident with its timeline."""
     service = _service(ctx)
     if reveal_reporter:
-        if not _may_reveal(ctx):
+        if not _may_reveal(ctx, service):
             raise AccessDenied(None, N_("Only the compliance role may reveal a reporter."))
-        view = service.reveal_reporter(incident, actor=operator())
+        view = service.reveal_reporter(incident, actor=principal(ctx))
     else:
         view = service.get(incident)
     events = service.timeline(incident)
@@ -193,7 +184,7 @@ def assign(
     lang: str = LangOption,
 ) -> None:
     """Give the incident an owner."""
-    view = _service(ctx).assign(incident, owner, actor=operator())
+    view = _service(ctx).assign(incident, owner, actor=principal(ctx))
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
 
@@ -215,7 +206,7 @@ def assess(
     """Record the assessment: risk, severity, scope, consequences, measures."""
     view = _service(ctx).assess(
         incident,
-        actor=operator(),
+        actor=principal(ctx),
         risk=risk,
         severity=severity,
         categories=category,
@@ -240,7 +231,9 @@ def transition(
     lang: str = LangOption,
 ) -> None:
     """Move the incident to its next status (see the transition table)."""
-    view = _service(ctx).transition(incident, parse_status(status), actor=operator(), reason=reason)
+    view = _service(ctx).transition(
+        incident, parse_status(status), actor=principal(ctx), reason=reason
+    )
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
 
@@ -252,7 +245,7 @@ def note(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a line to the timeline (it can never be edited)."""
-    event = _service(ctx).note(incident, text, actor=operator())
+    event = _service(ctx).note(incident, text, actor=principal(ctx))
     emit(event.as_json(), as_json, lambda out: out.print(f"noted ({event.id})"))
 
 
@@ -305,11 +298,11 @@ def draft_notice(
             raise InvalidInput(
                 N_("Unknown phase '%(phase)s'; use initial, supplementary or final."), phase=phase
             )
-        notice = authority_notice(service, incident, lang=lang, phase=phase, actor=operator())
+        notice = authority_notice(service, incident, lang=lang, phase=phase, actor=principal(ctx))
         emit(notice.as_json(), as_json, lambda out: out.print(notice.text(), markup=False))
         return
     if send:
-        outcome = send_customer_notices(service, incident, actor=operator())
+        outcome = send_customer_notices(service, incident, actor=principal(ctx))
         emit(outcome.as_json(), as_json, lambda out: out.print(outcome.as_json()))
         return
     draft = customer_notice(service, service.get(incident), lang)

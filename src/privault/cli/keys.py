@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from privault.cli.context import JsonOption, emit, operator, settings
+from privault.cli.context import JsonOption, emit, principal, vault_for
 from privault.cli.progress import count_progress
-from privault.customers.rotation import keys_by_version, retire, rotate
-from privault.runtime import key_provider, open_vault
+from privault.customers.rotation import keys_by_version
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -16,13 +15,10 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("status")
 def status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Master key versions and how many data keys each one wraps."""
-    vault = open_vault(settings(ctx))
-    try:
+    with vault_for(ctx) as vault:
         active = vault.keyring.active_version
         versions = list(vault.keyring.master_versions)
         counts = {str(k): v for k, v in keys_by_version(vault.engine).items()}
-    finally:
-        vault.close()
     result = {"active_version": active, "versions": versions, "data_keys_by_version": counts}
 
     def render(out: Console) -> None:
@@ -36,16 +32,10 @@ def status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 @app.command("rotate")
 def rotate_command(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Create a new master key version and re-wrap every data key under it."""
-    config = settings(ctx)
-    vault = open_vault(config)
-    try:
+    with vault_for(ctx) as vault:
         total = vault.customers.count(include_erased=False)
         with count_progress(total, "Re-wrapping data keys", quiet=as_json) as tick:
-            report = rotate(
-                vault.engine, key_provider(config), tick, clock=vault.clock, actor=operator()
-            )
-    finally:
-        vault.close()
+            report = vault.rotate_master_key(tick, actor=principal(ctx))
     result = {
         "new_version": report.new_version,
         "rewrapped": report.rewrapped,
@@ -67,10 +57,6 @@ def retire_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Remove an old master key version once no data key depends on it."""
-    config = settings(ctx)
-    vault = open_vault(config)
-    try:
-        retire(vault.engine, key_provider(config), version, clock=vault.clock, actor=operator())
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        vault.retire_master_key(version, actor=principal(ctx))
     emit({"retired": version}, as_json, lambda out: out.print(f"Master key v{version} retired."))

@@ -22,9 +22,9 @@ from privault.policy import (
     Request,
     compile_policy,
     explain,
-    load_policy,
     run_cases,
 )
+from privault.runtime import read_policy
 
 app = typer.Typer(no_args_is_help=True, help="Policy as code: check, explain, test.")
 
@@ -38,7 +38,7 @@ def _policy_path(ctx: typer.Context, given: Path | None) -> Path | None:
 
 
 def _engine(ctx: typer.Context, given: Path | None) -> PolicyEngine:
-    return compile_policy(load_policy(_policy_path(ctx, given)))
+    return compile_policy(read_policy(_policy_path(ctx, given)))
 
 
 @app.command()

@@ -9,10 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from privault.access.principals import PrincipalService
-from privault.cli.context import JsonOption, emit, settings
-from privault.policy import load_policy
-from privault.runtime import open_vault
+from privault.cli.context import JsonOption, emit, principal, vault_for
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -30,19 +27,16 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a principal and print its first API key (shown once)."""
-    vault = open_vault(settings(ctx))
-    try:
-        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-        issued = PrincipalService(vault.engine, vault.clock).add(
-            policy,
+    with vault_for(ctx) as vault:
+        issued = vault.principals.add(
+            vault.policy,
             name,
             role,
+            actor=principal(ctx),
             external=external,
             organisation=organisation,
             kind="service" if service else "person",
         )
-    finally:
-        vault.close()
     result = {"principal": issued.principal, "key_id": issued.key_id, "api_key": issued.secret}
 
     def render(out: Console) -> None:
@@ -59,12 +53,8 @@ def issue(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue an additional API key for a principal (shown once)."""
-    vault = open_vault(settings(ctx))
-    try:
-        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-        issued = PrincipalService(vault.engine, vault.clock).issue_key(policy, name)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        issued = vault.principals.issue_key(vault.effective_policy(), name, actor=principal(ctx))
     result = {"principal": issued.principal, "key_id": issued.key_id, "api_key": issued.secret}
     emit(result, as_json, lambda out: out.print(f"API key (shown once): [bold]{issued.secret}[/]"))
 
@@ -72,14 +62,10 @@ def issue(
 @app.command("list")
 def list_keys(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Principals (from the policy and added at run time) and their keys, never secrets."""
-    vault = open_vault(settings(ctx))
-    try:
-        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-        service = PrincipalService(vault.engine, vault.clock)
-        effective = service.effective_policy(policy)
-        keys = service.keys()
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        policy = vault.policy
+        effective = vault.effective_policy()
+        keys = vault.principals.keys()
     rows = [
         {
             "principal": spec.name,
@@ -122,11 +108,8 @@ def revoke(
     as_json: bool = JsonOption,
 ) -> None:
     """Revoke one API key; requests with it fail from now on."""
-    vault = open_vault(settings(ctx))
-    try:
-        PrincipalService(vault.engine, vault.clock).revoke(key_id)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        vault.principals.revoke(key_id, actor=principal(ctx))
     emit({"revoked": key_id}, as_json, lambda out: out.print(f"Key {key_id} revoked."))
 
 
@@ -137,12 +120,8 @@ def rotate(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue a new key for a principal and revoke all its older keys."""
-    vault = open_vault(settings(ctx))
-    try:
-        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-        issued = PrincipalService(vault.engine, vault.clock).rotate(policy, name)
-    finally:
-        vault.close()
+    with vault_for(ctx) as vault:
+        issued = vault.principals.rotate(vault.effective_policy(), name, actor=principal(ctx))
     result = {"principal": issued.principal, "key_id": issued.key_id, "api_key": issued.secret}
     emit(
         result,

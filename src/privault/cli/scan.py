@@ -6,38 +6,20 @@ the scanner's ``IndexSource`` and the vault's keyring its blinder.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from privault.cli.context import JsonOption, LangOption, emit, operator, settings
+from privault.cli.context import JsonOption, LangOption, emit, principal, settings, vault_for
 from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
-from privault.runtime import Vault, open_vault
-from privault.scan import (
-    BlockHandler,
-    CustomerIndex,
-    ExactMatcher,
-    Recipient,
-    Scanner,
-    ScanReport,
-    default_registry,
-    scan_paths,
-)
+from privault.runtime import recognisers_only
+from privault.scan import BlockHandler, Recipient, ScanReport, scan_paths
 
 DECISION_LABELS = {"allow": N_("ALLOW"), "redact": N_("REDACT"), "block": N_("BLOCK")}
 COUNT_LINE = N_("Our customers in it: %(count)s")
-
-
-def incident_handler(vault: Vault) -> BlockHandler:
-    """R7: a ``block`` opens an incident (or adds to the open one for the same content)."""
-    from privault.incidents.detectors import IncidentBlockHandler
-    from privault.incidents.notify import Notifier
-    from privault.incidents.service import IncidentService
-
-    service = IncidentService(vault, Notifier(vault.settings))
-    return IncidentBlockHandler(service, actor=operator())
 
 
 def scan(
@@ -61,20 +43,17 @@ def scan(
     """Scan files for personal data and say whether they may go to the recipient."""
     if recipient and external:
         raise InvalidInput(N_("Give either --recipient or --external, not both."))
-    config = settings(ctx)
     # One vault serves the exact match (its blind indexes and key) and the incident
     # hook; without either, scanning needs no vault at all.
-    vault = None if no_match else open_vault(config)
-    try:
-        matcher = None
+    with ExitStack() as stack:
         handlers: list[BlockHandler] = []
-        if vault is not None:
-            index = CustomerIndex(vault.customers)
-            index.refresh()
-            matcher = ExactMatcher(index, vault.keyring)
+        if no_match:
+            scanner = recognisers_only(settings(ctx))
+        else:
+            vault = stack.enter_context(vault_for(ctx))
+            scanner = vault.scanner()
             if not no_incident:
-                handlers.append(incident_handler(vault))
-        scanner = Scanner(default_registry(config.phone_regions), matcher=matcher)
+                handlers.append(vault.block_handler(principal(ctx)))
         target = (
             Recipient(name=recipient)
             if recipient
@@ -90,9 +69,6 @@ def scan(
             redact_to=redact,
             block_handlers=handlers,
         )
-    finally:
-        if vault is not None:
-            vault.close()
     emit(report.to_dict(lang), as_json, lambda console: _render(console, report, lang))
     if report.verdict is not None and report.verdict.decision != "allow":
         raise typer.Exit(3 if report.verdict.decision == "block" else 0)

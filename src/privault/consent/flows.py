@@ -22,23 +22,26 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import secrets
 import smtplib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from babel.dates import format_date
 
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.consent.links import LinkSigner
 from privault.consent.schemas import Notice
-from privault.consent.service import ConsentService
-from privault.customers.service import CustomerRef
+from privault.customers.service import CustomerRef, CustomerService
 from privault.errors import N_, ConfigError, InvalidInput, StoreError
 from privault.i18n import parse_language, translator
-from privault.runtime import Vault
 from privault.settings import Settings
+
+if TYPE_CHECKING:
+    from privault.runtime import Vault
 
 ADDRESS_FIELD = "email"
 
@@ -135,12 +138,14 @@ def smtp_mailer(settings: Settings) -> Mailer:
     return client
 
 
-def customer_addresses(vault: Vault, customer_ids: Sequence[str]) -> tuple[dict[str, str], int]:
+def customer_addresses(
+    customers: CustomerService, customer_ids: Sequence[str]
+) -> tuple[dict[str, str], int]:
     """The e-mail addresses of the customers that have one (decrypted through the store,
     library-internal), and how many have none -- erased customers included."""
     found = {
         customer_id: str(values[ADDRESS_FIELD])
-        for customer_id, values in vault.customers.fetch_many(customer_ids, [ADDRESS_FIELD])
+        for customer_id, values in customers.fetch_many(customer_ids, [ADDRESS_FIELD])
         if values.get(ADDRESS_FIELD)
     }
     return found, len(set(customer_ids)) - len(found)
@@ -190,6 +195,58 @@ def send_letters(
     return sent, failed
 
 
+@dataclass(frozen=True)
+class _RequestAudit:
+    """The audit entry of a consent request: addresses left the vault (to the SMTP
+    server, or in a file for the mailer) -- counts only."""
+
+    log: AuditLog
+    actor: str
+    purpose: str
+    recipient: str | None
+    notice: str
+
+    def record(self, channel: str, counts: dict[str, int]) -> None:
+        self.log.record(
+            AuditEntry(
+                at=self.log.clock.now(),
+                kind=Kind.CONSENT,
+                action="consent.request",
+                principal=self.actor,
+                outcome=Outcome.SUCCEEDED,
+                purpose=self.purpose,
+                fields=(ADDRESS_FIELD,),
+                counts=counts,
+                details={"channel": channel, "notice": self.notice},
+            )
+        )
+
+
+def _write_then_record(out: Path, rows: list[list[str]], record: Callable[[], None]) -> None:
+    """Write ``rows`` under a temporary name, record the audit entry, and only then give
+    the file its name: no entry, no file (fail closed); an existing file is never
+    overwritten."""
+    if out.exists():
+        raise InvalidInput(
+            N_("The file %(path)s exists already; choose a new name."), path=str(out)
+        )
+    temporary = out.with_name(f".{out.name}.{secrets.token_hex(6)}.partial")
+    descriptor = _open_private(temporary)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["email", "language", "subject", "body", "link"])
+            writer.writerows(rows)
+        record()
+        os.link(temporary, out)  # fails if ``out`` appeared meanwhile: never overwrite
+    except FileExistsError:
+        raise InvalidInput(
+            N_("The file %(path)s exists already; choose a new name."), path=str(out)
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _open_private(path: Path) -> int:
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -208,6 +265,7 @@ def request_consent(
     purpose: str,
     recipient: str | None = None,
     *,
+    actor: str,
     send: bool = False,
     out: Path | None = None,
     mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
@@ -215,7 +273,7 @@ def request_consent(
     """Ask every undecided customer about ``purpose``; see the module docstring."""
     if send == (out is not None):
         raise InvalidInput(N_("Choose one: --send, or --out FILE.csv for the mailer."))
-    service = ConsentService.from_vault(vault)
+    service = vault.consent
     wanted = service.check_purpose(purpose, recipient)
     notice = service.notice_for(purpose, wanted)
     vault.catalog.require(ADDRESS_FIELD)
@@ -225,14 +283,17 @@ def request_consent(
     counts = {"sent": 0, "written": 0, "no_address": 0, "failed": 0}
     by_language: dict[str, int] = {}
 
-    addresses, counts["no_address"] = customer_addresses(vault, list(by_id))
+    addresses, counts["no_address"] = customer_addresses(vault.customers, list(by_id))
     messages = [
         (compose(by_id[customer_id], notice, signer), address)
         for customer_id, address in addresses.items()
     ]
     for message, _address in messages:
         by_language[message.language] = by_language.get(message.language, 0) + 1
+    audit = _RequestAudit(vault.audit, actor, purpose, wanted, notice.key)
     if send:
+        # Recorded before the first message leaves: no entry, no mail.
+        audit.record("send", {"addresses": len(messages), "no_address": counts["no_address"]})
         sent, counts["failed"] = send_letters(
             vault.settings,
             (Letter(a, m.subject, m.body, m.language) for m, a in messages),
@@ -241,15 +302,12 @@ def request_consent(
         counts["sent"] = len(sent)
     else:
         assert out is not None
-        descriptor = _open_private(out)
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["email", "language", "subject", "body", "link"])
-            for message, address in messages:
-                writer.writerow(
-                    [address, message.language, message.subject, message.body, message.link]
-                )
-                counts["written"] += 1
+        rows = [
+            [address, message.language, message.subject, message.body, message.link]
+            for message, address in messages
+        ]
+        counts["written"] = len(rows)
+        _write_then_record(out, rows, lambda: audit.record("out", counts))
     return RequestOutcome(
         purpose=purpose,
         recipient=wanted,

@@ -83,6 +83,7 @@ class Keyring:
         self._blind_inner, self._blind_outer = _hmac_pads(material.blind_index_key)
         self._signing = Ed25519PrivateKey.from_private_bytes(material.signing_seed)
         self._reference: AESGCM | None = None
+        self.vault_id = material.vault_id
 
     @property
     def active_version(self) -> int:

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class KeyMaterial:
     active_version: int
     blind_index_key: bytes
     signing_seed: bytes
+    # Which vault these keys belong to (``privault init``); None for key rings made before.
+    vault_id: str | None = None
 
     def __repr__(self) -> str:  # never print key bytes
         return f"KeyMaterial(versions={sorted(self.master_keys)}, active={self.active_version})"
@@ -70,6 +73,14 @@ def _unb64(text: object, what: str, source: str) -> bytes:
     return raw
 
 
+def _vault_id(value: object, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"vlt_[0-9a-f]{32}", value):
+        raise ConfigError(N_("%(source)s: the vault id is not valid."), source=source)
+    return value
+
+
 def _validate(material: KeyMaterial, source: str) -> KeyMaterial:
     if material.active_version not in material.master_keys:
         raise ConfigError(
@@ -80,15 +91,17 @@ def _validate(material: KeyMaterial, source: str) -> KeyMaterial:
     return material
 
 
-def create_key_file(path: Path) -> None:
+def create_key_file(path: Path, vault_id: str | None = None) -> None:
     """Create a new key file, owner-only.  Refuses to overwrite an existing one."""
-    document = {
+    document: dict[str, object] = {
         "format": KEY_FILE_FORMAT,
         "active": 1,
         "master_keys": {"1": _b64(secrets.token_bytes(KEY_BYTES))},
         "blind_index_key": _b64(secrets.token_bytes(KEY_BYTES)),
         "signing_seed": _b64(secrets.token_bytes(KEY_BYTES)),
     }
+    if vault_id is not None:
+        document["vault_id"] = vault_id
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -153,9 +166,20 @@ class FileKeyProvider:
                 active_version=active,
                 blind_index_key=_unb64(document.get("blind_index_key"), "blind_index_key", source),
                 signing_seed=_unb64(document.get("signing_seed"), "signing_seed", source),
+                vault_id=_vault_id(document.get("vault_id"), source),
             ),
             source,
         )
+
+    def record_vault_id(self, vault_id: str) -> str:
+        """Give a key file made before vault ids its vault's id; returns the file's id."""
+        document = self._read()
+        found = _vault_id(document.get("vault_id"), str(self.path))
+        if found is not None:
+            return found
+        document["vault_id"] = _vault_id(vault_id, str(self.path))
+        self._write(document)
+        return vault_id
 
     def _write(self, document: dict[str, object]) -> None:
         temporary = self.path.with_suffix(".tmp")
@@ -226,7 +250,8 @@ class EnvKeyProvider:
             raise ConfigError(
                 N_("PRIVAULT_MASTER_KEYS must look like '1:<base64>,2:<base64>'.")
             ) from None
-        return _validate(KeyMaterial(versions, active, blind, signing), source)
+        vault_id = _vault_id(env.get("PRIVAULT_VAULT_ID"), source)
+        return _validate(KeyMaterial(versions, active, blind, signing, vault_id), source)
 
     def add_master_version(self) -> int:
         raise ConfigError(

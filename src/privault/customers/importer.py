@@ -25,6 +25,8 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from privault.audit import AuditEntry, AuditLog, Kind
+from privault.audit import Outcome as AuditOutcome
 from privault.catalog.fields import FieldCatalog
 from privault.crypto import KeyProvider, Keyring, open_keyring
 from privault.customers.records import PreparedRecord, RecordRejected, prepare_new
@@ -103,6 +105,8 @@ def import_csv(
     service: CustomerService,
     path: Path,
     *,
+    audit: AuditLog,
+    actor: str,
     collected_for: Sequence[str],
     required: Sequence[str] = (),
     encoding: str = "utf-8",
@@ -111,6 +115,9 @@ def import_csv(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import customers from ``path``; ``progress`` receives bytes read so far.
+
+    Every batch commits with its audit entry (``customer.import``, by ``actor``, with
+    the count): a batch whose entry cannot be written is not stored (fail closed).
 
     Validation and sealing are CPU-bound, so for large files they run in ``workers``
     processes (default: one per core) while this process reads and inserts; each worker
@@ -146,11 +153,13 @@ def import_csv(
                     continue
                 batch.append(record)
                 if len(batch) >= batch_size:
-                    _flush(service, transaction, batch, collected_for, report)
+                    _flush(
+                        service, transaction, batch, collected_for, report, _Recorder(audit, actor)
+                    )
                     batch = []
                     if progress is not None:
                         progress(raw.tell())
-            _flush(service, transaction, batch, collected_for, report)
+            _flush(service, transaction, batch, collected_for, report, _Recorder(audit, actor))
         if progress is not None:
             progress(raw.tell())
     if report.accepted >= ANALYZE_AFTER:
@@ -329,15 +338,70 @@ def _check_header(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Recorder:
+    audit: AuditLog
+    actor: str
+
+    def __call__(self, session: Session, count: int, collected_for: Sequence[str]) -> None:
+        self.audit.append(
+            session.connection(),
+            AuditEntry(
+                at=self.audit.clock.now(),
+                kind=Kind.WRITE,
+                action="customer.import",
+                principal=self.actor,
+                outcome=AuditOutcome.SUCCEEDED,
+                counts={"customers": count},
+                details={"collected_for": tuple(sorted(set(collected_for)))},
+            ),
+        )
+
+
 def _flush(
     service: CustomerService,
     transaction: Callable[[], AbstractContextManager[Session]],
     batch: list[PreparedRecord],
     collected_for: Sequence[str],
     report: ImportReport,
+    record: _Recorder,
 ) -> None:
     if not batch:
         return
     with transaction() as session:
         service.insert_prepared(session, batch, collected_for)
+        record(session, len(batch), collected_for)
     report.accepted += len(batch)
+
+
+@dataclass(frozen=True)
+class CustomerImporter:
+    """``import_csv`` with its collaborators, as the composition root builds it."""
+
+    customers: CustomerService
+    audit: AuditLog
+
+    def __call__(
+        self,
+        path: Path,
+        *,
+        actor: str,
+        collected_for: Sequence[str],
+        required: Sequence[str] = (),
+        encoding: str = "utf-8",
+        batch_size: int = BATCH_SIZE,
+        workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        return import_csv(
+            self.customers,
+            path,
+            audit=self.audit,
+            actor=actor,
+            collected_for=collected_for,
+            required=required,
+            encoding=encoding,
+            batch_size=batch_size,
+            workers=workers,
+            progress=progress,
+        )

@@ -80,10 +80,8 @@ def _rewrap(engine: Engine, keyring: Keyring, progress: Callable[[int], None] | 
             progress(len(rows))
 
 
-def _record(
-    engine: Engine, keyring: Keyring, clock: Clock, actor: str, action: str, counts: dict[str, int]
-) -> None:
-    AuditLog(engine, keyring, clock).record(
+def _record(audit: AuditLog, clock: Clock, actor: str, action: str, counts: dict[str, int]) -> None:
+    audit.record(
         AuditEntry(
             at=clock.now(),
             kind=Kind.KEY,
@@ -100,6 +98,7 @@ def rotate(
     provider: KeyProvider,
     progress: Callable[[int], None] | None = None,
     *,
+    audit: AuditLog,
     clock: Clock,
     actor: str,
 ) -> RotationReport:
@@ -107,12 +106,18 @@ def rotate(
     version = provider.add_master_version()
     keyring = open_keyring(provider)
     count = rewrap_all(engine, keyring, progress)
-    _record(engine, keyring, clock, actor, "key.rotate", {"version": version, "rewrapped": count})
+    _record(audit, clock, actor, "key.rotate", {"version": version, "rewrapped": count})
     return RotationReport(version, count, keys_by_version(engine))
 
 
 def retire(
-    engine: Engine, provider: KeyProvider, version: int, *, clock: Clock, actor: str
+    engine: Engine,
+    provider: KeyProvider,
+    version: int,
+    *,
+    audit: AuditLog,
+    clock: Clock,
+    actor: str,
 ) -> None:
     """Remove an old master key version, but only once no data key depends on it."""
     still = keys_by_version(engine).get(version, 0)
@@ -126,4 +131,4 @@ def retire(
             version=version,
         )
     provider.retire_master_version(version)
-    _record(engine, open_keyring(provider), clock, actor, "key.retire", {"version": version})
+    _record(audit, clock, actor, "key.retire", {"version": version})

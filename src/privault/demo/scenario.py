@@ -20,7 +20,6 @@ from typing import Any
 
 from privault.access.gate import AccessGate
 from privault.consent.schemas import NoticeDraft
-from privault.consent.service import ConsentService
 from privault.errors import AccessDenied
 from privault.policy import explain
 from privault.runtime import Vault
@@ -52,7 +51,7 @@ def seed_consents(
     vault: Vault, *, share: float = 0.35, objecting: float = 0.03, seed: int = 2026
 ) -> SeedReport:
     """Record that some customers agreed to marketing e-mails and a few objected."""
-    consent = ConsentService.from_vault(vault)
+    consent = vault.consent
     notice = consent.add_notice(
         NoticeDraft(key="newsletter", purposes=(MARKETING,), title=NOTICE_TITLE, text=NOTICE_TEXT),
         created_by="demo",
@@ -91,7 +90,7 @@ def _refusal(gate: AccessGate, lang: str, **kwargs: Any) -> dict[str, Any]:
 
 def play_s1(vault: Vault, lang: str = "en") -> dict[str, Any]:
     """Run S1's four steps and return what each person would see (counts, no data)."""
-    gate = AccessGate(vault)
+    gate = vault.gate
     export = gate.export("ayesha.khan", MARKETING, ["first_name", "email"])
     rows = sum(1 for _ in export.rows)
     return {

@@ -41,7 +41,6 @@ from typing import Any, Final
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from privault.audit import AuditLog
 from privault.audit.canonical import parse_time
 from privault.audit.models import ENTRIES
 from privault.catalog.taxonomy import covers
@@ -50,7 +49,7 @@ from privault.incidents.models import CURSORS
 from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
 from privault.incidents.workflow import SOURCE_LABELS, Severity, Source
-from privault.policy import Policy, load_policy
+from privault.policy import Policy
 from privault.scan import Recipient, ScanReport
 
 COMPLIANCE_PURPOSE: Final = "essential.legal_obligation"
@@ -125,7 +124,7 @@ class IncidentBlockHandler:
             else "",
         )
         fields = ", ".join(sorted(matches.by_field)) or "-"
-        catalog = self.service.vault.catalog
+        catalog = self.service.catalog
         categories = [catalog.fields[f].category for f in matches.by_field if f in catalog]
         result = self.service.raise_detected(
             source=Source.SCAN_BLOCK,
@@ -222,7 +221,7 @@ def volume_baselines(service: IncidentService, now: datetime) -> list[Baseline]:
     days = settings.incident_baseline_days
     since = now - timedelta(days=days + 1)
     daily: dict[str, list[int]] = defaultdict(lambda: [0] * (days + 1))
-    for body in _bodies(service.vault.engine, '"kind":"decision"', since):
+    for body in _bodies(service.engine, '"kind":"decision"', since):
         records = _records(body)
         if not records:
             continue
@@ -247,7 +246,7 @@ def volume_baselines(service: IncidentService, now: datetime) -> list[Baseline]:
 
 
 def detect_volume(service: IncidentService) -> list[tuple[IncidentView, bool]]:
-    now = service.vault.clock.now()
+    now = service.clock.now()
     settings = service.settings
     raised = []
     for base in volume_baselines(service, now):
@@ -289,11 +288,11 @@ def detect_volume(service: IncidentService) -> list[tuple[IncidentView, bool]]:
 
 
 def detect_denied_bursts(service: IncidentService) -> list[tuple[IncidentView, bool]]:
-    now = service.vault.clock.now()
+    now = service.clock.now()
     settings = service.settings
     window = timedelta(minutes=settings.incident_denied_window_minutes)
     counts: dict[str, int] = defaultdict(int)
-    for body in _bodies(service.vault.engine, '"outcome":"denied"', now - window):
+    for body in _bodies(service.engine, '"outcome":"denied"', now - window):
         if body["kind"] == "decision":
             counts[body["principal"]] += 1
     bucket = int(now.timestamp() // window.total_seconds())
@@ -329,7 +328,7 @@ def detect_denied_bursts(service: IncidentService) -> list[tuple[IncidentView, b
 
 
 def detect_audit_failure(service: IncidentService) -> list[tuple[IncidentView, bool]]:
-    report = AuditLog(service.vault).verify()
+    report = service.audit.verify()
     if report.ok or report.problem is None:
         return []
     problem = report.problem
@@ -372,11 +371,7 @@ def allowed_changers(service: IncidentService, policy: Policy | None = None) -> 
 
 
 def _effective_policy(service: IncidentService) -> Policy:
-    from privault.access.principals import PrincipalService
-
-    vault = service.vault
-    policy = load_policy(vault.settings.policy_path, vault.taxonomy)
-    return PrincipalService(vault.engine, vault.clock).effective_policy(policy)
+    return service.policy()
 
 
 def _cursor(engine: Engine) -> int:
@@ -407,7 +402,7 @@ def _set_cursor(engine: Engine, seq: int) -> None:
 def detect_key_policy_changes(
     service: IncidentService, policy: Policy | None = None
 ) -> list[tuple[IncidentView, bool]]:
-    engine = service.vault.engine
+    engine = service.engine
     start = _cursor(engine)
     allowed = allowed_changers(service, policy)
     raised = []

@@ -245,7 +245,7 @@ def authority_notice(
     earlier = [e for e in service.timeline(incident_id) if e.kind == "authority_draft"]
     number = len(earlier) + 1
     first = earlier[0].at if earlier else view.authority_notified_at
-    now = service.vault.clock.now()
+    now = service.clock.now()
     unknown = gettext(UNKNOWN)
 
     def heading(code: str) -> str:
@@ -392,12 +392,11 @@ def send_customer_notices(
                 "use the draft (draft-notice --customers) with your mailer."
             )
         )
-    vault = service.vault
     refs = {}
     for customer_id in ids:
         with contextlib.suppress(NotFound):
-            refs[customer_id] = vault.customers.get(customer_id)
-    addresses, no_address = customer_addresses(vault, list(refs))
+            refs[customer_id] = service.customers.get(customer_id)
+    addresses, no_address = customer_addresses(service.customers, list(refs))
     no_address += len(set(ids) - set(refs))  # ids the store no longer knows
     notices: dict[str, CustomerNotice] = {}
 
@@ -408,7 +407,7 @@ def send_customer_notices(
         return Letter(address, notice.subject, notice.body, lang)
 
     sent, failed = send_letters(
-        vault.settings, (letter(c, a) for c, a in addresses.items()), mailer_factory
+        service.settings, (letter(c, a) for c, a in addresses.items()), mailer_factory
     )
     by_language: dict[str, int] = {}
     for lang in sent:
@@ -422,6 +421,6 @@ def send_customer_notices(
         actor=actor,
         data=outcome.as_json(),
         audit=True,
-        values={"customers_notified_at": vault.clock.now()} if outcome.sent else None,
+        values={"customers_notified_at": service.clock.now()} if outcome.sent else None,
     )
     return outcome

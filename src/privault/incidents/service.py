@@ -15,15 +15,19 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.catalog.fields import FieldCatalog
+from privault.clock import Clock
+from privault.crypto import Keyring
+from privault.customers.service import CustomerService
 from privault.errors import N_, Conflict, InvalidInput, NotFound
 from privault.i18n import translator
 from privault.incidents.models import EVENTS, INCIDENTS, SUBJECTS
@@ -37,9 +41,10 @@ from privault.incidents.workflow import (
     Status,
     check_transition,
 )
-from privault.runtime import Vault
+from privault.policy import Policy
 from privault.scan import Scanner, default_registry
 from privault.scan.formats.base import mask
+from privault.settings import Settings
 from privault.text import free_text
 
 SYSTEM_ACTOR: Final = "privault"
@@ -125,16 +130,34 @@ def _count(value: int | None, what: str) -> int | None:
 class IncidentService:
     """The incidents of one vault.  ``notifier`` may be None (nothing is sent)."""
 
-    def __init__(self, vault: Vault, notifier: NotifierLike | None = None) -> None:
-        self.vault = vault
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        keyring: Keyring,
+        clock: Clock,
+        settings: Settings,
+        catalog: FieldCatalog,
+        customers: CustomerService,
+        audit: AuditLog,
+        policy: Callable[[], Policy],
+        notifier: NotifierLike | None = None,
+    ) -> None:
+        self.engine = engine
+        self.keyring = keyring
+        self.clock = clock
+        self.settings = settings
+        self.catalog = catalog
+        self.customers = customers
+        self.audit = audit
+        # The effective policy (file + run-time principals), asked for when needed.
+        self.policy = policy
         self.notifier = notifier
-        self.audit = AuditLog(vault)
-        self.settings = vault.settings
 
     # -- helpers ----------------------------------------------------------------------
 
     def _now(self) -> datetime:
-        return self.vault.clock.now()
+        return self.clock.now()
 
     def _scrub(self, text: str | None) -> str:
         return scrub(text or "", self.settings.phone_regions)
@@ -160,7 +183,7 @@ class IncidentService:
         if row.anonymous:
             reporter = None
             if reveal and row.reporter_sealed is not None:
-                reporter = self.vault.keyring.open_reference(
+                reporter = self.keyring.open_reference(
                     f"{REPORTER_CONTEXT}:{row.id}", bytes(row.reporter_sealed)
                 ).decode("utf-8")
         return IncidentView(
@@ -284,7 +307,7 @@ class IncidentService:
         heading = self._scrub(title)[:200] if title else text.splitlines()[0][:120]
         incident_id = "inc_" + secrets.token_hex(8)
         sealed = (
-            self.vault.keyring.seal_reference(
+            self.keyring.seal_reference(
                 f"{REPORTER_CONTEXT}:{incident_id}", reporter.encode("utf-8")
             )
             if anonymous
@@ -292,7 +315,7 @@ class IncidentService:
         )
         actor = ANONYMOUS if anonymous else reporter
         customers = _count(estimated_customers, "estimated number of customers")
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 insert(INCIDENTS).values(
                     id=incident_id,
@@ -402,7 +425,7 @@ class IncidentService:
         data: dict[str, Any],
     ) -> tuple[str, bool] | None:
         now = self._now()
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             if (
                 occurrence is not None
                 and connection.execute(
@@ -493,14 +516,14 @@ class IncidentService:
     # -- reading ----------------------------------------------------------------------
 
     def get(self, incident_id: str, *, reveal_reporter: bool = False) -> IncidentView:
-        with self.vault.engine.connect() as connection:
+        with self.engine.connect() as connection:
             return self._view(connection, self._row(connection, incident_id), reveal_reporter)
 
     def reveal_reporter(self, incident_id: str, *, actor: str) -> IncidentView:
         """The incident with an anonymous reporter's name, for compliance; audited.
         The caller (router, CLI) checks that ``actor`` is in the compliance role."""
         actor = _name(actor, "actor")
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             row = self._row(connection, incident_id)
             self._audit(connection, "incident.reveal_reporter", actor, incident_id)
             return self._view(connection, row, True)
@@ -511,7 +534,7 @@ class IncidentService:
         query = select(INCIDENTS).order_by(INCIDENTS.c.reported_at, INCIDENTS.c.id)
         if status is not None:
             query = query.where(INCIDENTS.c.status == status.value)
-        with self.vault.engine.connect() as connection:
+        with self.engine.connect() as connection:
             views = [self._view(connection, r) for r in connection.execute(query)]
         if overdue:
             views = [v for v in views if v.clock.overdue]
@@ -524,7 +547,7 @@ class IncidentService:
         return self.find(overdue=True)
 
     def timeline(self, incident_id: str) -> list[EventView]:
-        with self.vault.engine.connect() as connection:
+        with self.engine.connect() as connection:
             self._row(connection, incident_id)
             rows = connection.execute(
                 select(EVENTS).where(EVENTS.c.incident_id == incident_id).order_by(EVENTS.c.id)
@@ -535,7 +558,7 @@ class IncidentService:
 
     def assign(self, incident_id: str, owner: str, *, actor: str) -> IncidentView:
         owner, actor = _name(owner, "owner"), _name(actor, "actor")
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             row = self._row(connection, incident_id)
             if Status(row.status) in FINAL:
                 raise InvalidInput(
@@ -589,7 +612,7 @@ class IncidentService:
             values["measures"] = self._scrub(measures)
         if not values:
             raise InvalidInput(N_("Nothing to change."))
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             row = self._row(connection, incident_id)
             if Status(row.status) in FINAL:
                 raise InvalidInput(
@@ -633,7 +656,7 @@ class IncidentService:
         target = Status(target)
         text = self._scrub(reason) or None
         now = self._now()
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             row = self._row(connection, incident_id)
             current = Status(row.status)
             check_transition(current, target)
@@ -707,7 +730,7 @@ class IncidentService:
         clean = self._scrub(text)
         if not clean:
             raise InvalidInput(N_("The note is empty."))
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             self._row(connection, incident_id)
             self._event(connection, incident_id, "note", clean, actor)
             self._audit(connection, "incident.note", actor, incident_id)
@@ -726,7 +749,7 @@ class IncidentService:
         values: Mapping[str, Any] | None = None,
     ) -> None:
         """A timeline line from another part of the slice (notices, notifications)."""
-        with self.vault.engine.begin() as connection:
+        with self.engine.begin() as connection:
             self._row(connection, incident_id)
             if values:
                 self._touch(connection, incident_id, **dict(values))
@@ -735,7 +758,7 @@ class IncidentService:
                 self._audit(connection, f"incident.{kind.replace('_', '-')}", actor, incident_id)
 
     def seen(self, occurrence: str) -> bool:
-        with self.vault.engine.connect() as connection:
+        with self.engine.connect() as connection:
             return (
                 connection.execute(
                     select(EVENTS.c.id).where(EVENTS.c.occurrence == occurrence).limit(1)
@@ -744,7 +767,7 @@ class IncidentService:
             )
 
     def customer_ids(self, incident_id: str) -> list[str]:
-        with self.vault.engine.connect() as connection:
+        with self.engine.connect() as connection:
             self._row(connection, incident_id)
             return [
                 r[0]

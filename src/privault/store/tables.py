@@ -124,3 +124,12 @@ class FieldVerification(Base):
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VaultMeta(Base):
+    """Facts about the vault itself (``vault_id``): which key ring this data belongs to."""
+
+    __tablename__ = "vault_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -30,7 +30,7 @@ from privault.errors import N_, InvalidInput, PrivaultError
 from privault.i18n import Language, negotiate, parse_language
 from privault.incidents.detectors import run_checks
 from privault.incidents.notices import authority_notice, customer_notice, send_customer_notices
-from privault.incidents.notify import OPENED, Notifier
+from privault.incidents.notify import OPENED
 from privault.incidents.schemas import (
     AssessIn,
     AssignIn,
@@ -62,14 +62,8 @@ FORM_ERRORS: Final[dict[str, str]] = {
 
 
 async def incident_service(request: Request) -> IncidentService:
-    """One service per app (built on first use from the app's vault; building does not
-    block, so no thread-pool hand-off per request)."""
-    found = getattr(request.app.state, "incidents", None)
-    if not isinstance(found, IncidentService):
-        vault = services(request).vault
-        found = IncidentService(vault, Notifier(vault.settings))
-        request.app.state.incidents = found
-    return found
+    """The vault's incident service (the composition root builds it once)."""
+    return services(request).vault.incidents
 
 
 Incidents = Annotated[IncidentService, Depends(incident_service)]
@@ -282,7 +276,7 @@ _templates = page_environment("privault.incidents")
 
 
 def _csrf_token(service: IncidentService, nonce: str) -> str:
-    digest = service.vault.keyring.mac(CSRF_PURPOSE, nonce.encode("ascii"))
+    digest = service.keyring.mac(CSRF_PURPOSE, nonce.encode("ascii"))
     return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 
 

@@ -17,7 +17,6 @@ from privault.api.auth import is_admin
 from privault.api.limits import offload
 from privault.api.schemas import IssuedKeyOut, KeyOut, PrincipalIn, PrincipalOut, PrincipalsPage
 from privault.api.services import AdminDep, ApiServices, Services
-from privault.audit import Kind
 
 router = APIRouter(tags=["principals"])
 NamePath = Annotated[str, Path(pattern=r"^[^\W_][\w.@-]{0,127}$")]
@@ -71,11 +70,11 @@ async def list_principals(
 
 
 def _add(api: ApiServices, admin: str, body: PrincipalIn) -> IssuedKeyOut:
-    api.record(Kind.KEY, "principal.add", admin, recipient=body.name)
     issued = api.principals.add(
         api.file_policy(),
         body.name,
         list(body.roles),
+        actor=admin,
         external=body.external,
         organisation=body.organisation,
         kind=body.kind,
@@ -91,8 +90,7 @@ async def add_principal(api: Services, who: AdminDep, body: PrincipalIn) -> Issu
 
 
 def _issue(api: ApiServices, admin: str, name: str) -> IssuedKeyOut:
-    api.record(Kind.KEY, "key.issue", admin, recipient=name)
-    return _issued(api.principals.issue_key(api.policy, name))
+    return _issued(api.principals.issue_key(api.policy, name, actor=admin))
 
 
 @router.post("/principals/{name}/keys", status_code=201, response_model=IssuedKeyOut)
@@ -102,8 +100,7 @@ async def issue_key(api: Services, who: AdminDep, name: NamePath) -> IssuedKeyOu
 
 
 def _rotate(api: ApiServices, admin: str, name: str) -> IssuedKeyOut:
-    api.record(Kind.KEY, "key.rotate", admin, recipient=name)
-    issued = api.principals.rotate(api.policy, name)
+    issued = api.principals.rotate(api.policy, name, actor=admin)
     api.auth.forget()
     return _issued(issued)
 
@@ -115,11 +112,7 @@ async def rotate_key(api: Services, who: AdminDep, name: NamePath) -> IssuedKeyO
 
 
 def _revoke(api: ApiServices, admin: str, key_id: str) -> None:
-    owner = next((k.principal for k in api.principals.keys(None) if k.key_id == key_id), None)
-    if owner is None:
-        api.principals.revoke(key_id)  # raises NotFound, nothing to record
-    api.record(Kind.KEY, "key.revoke", admin, recipient=owner, details={"key": f"key:{key_id}"})
-    api.principals.revoke(key_id)
+    api.principals.revoke(key_id, actor=admin)
     api.auth.forget()
 
 
