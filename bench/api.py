@@ -41,7 +41,6 @@ import httpx
 import yaml
 from sqlalchemy import create_engine, insert, text
 
-from privault.access.principals import PrincipalService
 from privault.consent.filters import STATES
 from privault.crypto import create_key_file
 from privault.customers.records import PreparedRecord
