@@ -4,9 +4,10 @@ A shell says once who acts (``acting(actor, on_behalf_of)``: the operator at the
 terminal, ``cli:<user>``, maybe on behalf of a principal with ``privault --as NAME``);
 every entry written by this thread or task meanwhile whose ``principal`` is not that
 actor -- a decision for the ``--as`` principal, a consent recorded ``--by`` a clerk --
-also records the actor (and ``on_behalf_of``) in ``details``, whichever service wrote it.  Entries are
-stamped by the caller's own thread before they are queued for a group commit, so a
-leader committing other callers' entries never stamps them with its own actor.
+also records the actor (and ``on_behalf_of``) in ``details``, whichever service wrote
+it.  Entries are stamped by the caller's own thread before they are queued for a group
+commit, so a leader committing other callers' entries never stamps them with its own
+actor.
 """
 
 from __future__ import annotations
