@@ -18,7 +18,6 @@ from fastapi import FastAPI
 from privault.api.app import create_app
 from privault.clock import Clock
 from privault.consent.schemas import LocalizedText, NoticeDraft
-from privault.policy import load_policy
 from privault.runtime import Vault
 from privault.settings import Settings
 
@@ -98,7 +97,7 @@ def build_world(vault: Vault) -> World:
                 actor="test",
                 channel="paper",
             )
-    policy = load_policy(vault.settings.policy_path, vault.taxonomy)
+    policy = vault.policy
     service = vault.principals
     keys = {
         name: service.issue_key(policy, name, actor="cli:test").secret for name in policy.principals

@@ -83,3 +83,16 @@ def test_async_client(world: World, live: str) -> None:
             assert {r.values["first_name"] for r in reads} == {"Jana", "Petr"}
 
     asyncio.run(scenario())
+
+
+def test_find_answers_public_ids_to_the_compliance_team_only(world: World, live: str) -> None:
+    with Client(live, world.keys["sana.malik"]) as sana:
+        found = sana.find("email", "jana@example.com")
+        assert found == [world.ids["jana@example.com"]]
+        assert sana.find("phone", "+420 602 000 999") == []
+        with pytest.raises(InvalidInput):
+            sana.find("email", "not an address")
+    with Client(live, world.keys["jana.dvorakova"]) as jana, pytest.raises(AccessDenied):
+        jana.find("email", "jana@example.com")
+    actions = [e.entry.action for e in world.vault.audit.entries(limit=5)]
+    assert actions.count("customer.lookup") == 2  # the refusal reads nothing, looks up nothing

@@ -39,6 +39,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FindIn(Strict):
+    """One searchable value: ``email`` or ``phone`` (in the body, never in a URL)."""
+
+    email: Value | None = None
+    phone: Value | None = None
+
+
+class FoundOut(BaseModel):
+    customer: PublicId
+
+
 # -- answers -----------------------------------------------------------------------------
 
 

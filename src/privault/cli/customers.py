@@ -83,7 +83,7 @@ def find_command(
 ) -> None:
     """Which customers have this e-mail or phone (public ids only; audited as a lookup)."""
     if (email is None) == (phone is None):
-        raise InvalidInput(N_("Give exactly one of --email or --phone."))
+        raise InvalidInput(N_("Give exactly one of email or phone."))
     field, value = ("email", email) if email is not None else ("phone", phone)
     assert value is not None
     with vault_for(ctx) as vault:

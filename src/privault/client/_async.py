@@ -85,6 +85,12 @@ class AsyncClient:
         data = await self._send(_calls.lookup(purpose, by, value, fields))
         return [Record.from_json(item) for item in data["results"]]
 
+    async def find(self, by: str, value: str) -> list[str]:
+        """The public ids of the customers whose ``by`` (``email`` or ``phone``) is
+        ``value``; compliance team only, audited as a lookup."""
+        data = await self._send(_calls.find(by, value))
+        return [str(item["customer"]) for item in data]
+
     async def _stream(self, call: _calls.Call) -> AsyncExportStream:
         request = self._http.build_request(call.method, call.path, json=call.json)
         response = await self._http.send(request, stream=True)

@@ -28,6 +28,10 @@ def lookup(purpose: str, by: str, value: str, fields: Sequence[str]) -> Call:
     return Call("POST", f"{PREFIX}/customers/lookup", json=body)
 
 
+def find(by: str, value: str) -> Call:
+    return Call("POST", f"{PREFIX}/customers/find", json={by: value})
+
+
 def export(purpose: str, fields: Sequence[str], recipient: str | None = None) -> Call:
     body: dict[str, Any] = {"purpose": purpose, "fields": list(fields), "format": "jsonl"}
     if recipient is None:

@@ -83,6 +83,12 @@ class Client:
         data = self._send(_calls.lookup(purpose, by, value, fields))
         return [Record.from_json(item) for item in data["results"]]
 
+    def find(self, by: str, value: str) -> list[str]:
+        """The public ids of the customers whose ``by`` (``email`` or ``phone``) is
+        ``value``; compliance team only, audited as a lookup."""
+        data = self._send(_calls.find(by, value))
+        return [str(item["customer"]) for item in data]
+
     def _stream(self, call: _calls.Call) -> ExportStream:
         request = self._http.build_request(call.method, call.path, json=call.json)
         response = self._http.send(request, stream=True)

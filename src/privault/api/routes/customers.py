@@ -7,8 +7,15 @@ from fastapi import APIRouter, Response
 
 from privault.api.limits import offload
 from privault.api.routes.access import CustomerPath, PurposeQuery
-from privault.api.schemas import CustomerCreatedOut, CustomerIn, CustomerUpdateIn
-from privault.api.services import CallerDep, Services
+from privault.api.schemas import (
+    CustomerCreatedOut,
+    CustomerIn,
+    CustomerUpdateIn,
+    FindIn,
+    FoundOut,
+)
+from privault.api.services import AdminDep, CallerDep, Services
+from privault.errors import N_, InvalidInput
 
 router = APIRouter(tags=["customers"])
 
@@ -26,6 +33,23 @@ async def create_customer(api: Services, who: CallerDep, body: CustomerIn) -> Cu
         language=body.language,
     )
     return CustomerCreatedOut(customer=ref.public_id, language=ref.language)
+
+
+@router.post(
+    "/customers/find",
+    response_model=list[FoundOut],
+    summary="Which customers have this e-mail or phone (public ids only; compliance team)",
+)
+async def find_customers(api: Services, who: AdminDep, body: FindIn) -> list[FoundOut]:
+    """Looks the value up through the blind index, decrypts nothing, and records the
+    lookup in the audit trail before answering.  An empty list when none matches."""
+    given = [(name, value) for name, value in (("email", body.email), ("phone", body.phone))]
+    chosen = [(name, value) for name, value in given if value is not None]
+    if len(chosen) != 1:
+        raise InvalidInput(N_("Give exactly one of email or phone."))
+    ((field, value),) = chosen
+    found = await offload(api.request_timeout, api.gate.find_ids, who.principal, field, value)
+    return [FoundOut(customer=public_id) for public_id in found]
 
 
 @router.patch("/customers/{customer}", status_code=204, summary="Change a customer's fields")
