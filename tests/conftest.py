@@ -23,6 +23,7 @@ from privault.crypto import create_key_file
 from privault.runtime import Vault, open_vault
 from privault.settings import Settings
 from privault.store import make_engine, upgrade
+from privault.store.vault_id import new_vault_id, record_vault_id
 
 POSTGRES_URL = os.environ.get(
     "PRIVAULT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -87,9 +88,11 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def vault(settings: Settings, clock: FixedClock) -> Iterator[Vault]:
     """An initialised vault (key file + migrated schema) on the backend under test."""
-    create_key_file(settings.effective_key_file)
+    vault_id = new_vault_id()
+    create_key_file(settings.effective_key_file, vault_id)
     engine = make_engine(settings)
     upgrade(engine)
+    record_vault_id(engine, vault_id)
     engine.dispose()
     opened = open_vault(settings, clock)
     try:

@@ -100,7 +100,12 @@ def _prepare(directory: Path) -> None:
 
 
 def export_snapshot(
-    connection: Connection, directory: Path, *, public_key: bytes | None, at: datetime
+    connection: Connection,
+    directory: Path,
+    *,
+    public_key: bytes | None,
+    at: datetime,
+    vault_id: str | None = None,
 ) -> ExportReport:
     """Write the chain as of ``connection``'s snapshot (see ``chain.snapshot``)."""
     _prepare(directory)
@@ -139,6 +144,7 @@ def export_snapshot(
         "head_hash": (head[1] if head else prev).hex(),
         "checkpoints": len(checkpoints),
         "public_key": public_key.hex() if public_key is not None else None,
+        "vault_id": vault_id,
         "how_to_verify": HOW_TO_VERIFY,
     }
     (directory / MANIFEST_FILE).write_text(

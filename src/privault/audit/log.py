@@ -243,6 +243,7 @@ class AuditLog:
                     directory,
                     public_key=self.signer.public_signing_key(),
                     at=self.clock.now(),
+                    vault_id=getattr(self.signer, "vault_id", None),
                 )
             finally:
                 connection.close()
