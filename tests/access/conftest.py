@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from privault.access.gate import AccessGate
+from privault.audit import AuditLog
 from privault.consent.schemas import NoticeDraft
 from privault.consent.service import ConsentService
 from privault.runtime import Vault
@@ -23,7 +24,7 @@ CUSTOMERS = [
 
 @pytest.fixture
 def gate(vault: Vault) -> Iterator[AccessGate]:
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     text = {"en": "Offers by e-mail.", "cs": "Nabídky e-mailem.", "ur": "ای میل کے ذریعے پیشکشیں۔"}
     notice = consent.add_notice(
         NoticeDraft(

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from privault.access import conditions
+from privault.audit import AuditLog
 from privault.consent.schemas import NoticeDraft
 from privault.consent.service import ConsentService
 from privault.policy import Condition
@@ -42,7 +43,7 @@ condition_strategy = st.builds(
 def test_sql_and_single_customer_evaluation_agree(
     vault: Vault, history: list[tuple[str, str]], condition: Condition
 ) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     notices = {}
     for purpose in PURPOSES:
         notices[purpose] = consent.add_notice(

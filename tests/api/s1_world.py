@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from privault.access.principals import PrincipalService
 from privault.api.app import create_app
+from privault.audit import AuditLog
 from privault.clock import Clock
 from privault.consent.schemas import LocalizedText, NoticeDraft
 from privault.consent.service import ConsentService
@@ -52,7 +53,7 @@ class World:
 
 
 def build_world(vault: Vault) -> World:
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     offers = _text("Offers by e-mail.", "Nabídky e-mailem.", "ای میل کے ذریعے پیشکشیں۔")
     newsletter = consent.add_notice(
         NoticeDraft(key="newsletter", purposes=(MARKETING,), title=offers, text=offers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from privault.audit import AuditLog
 from privault.consent.service import ConsentService
 from privault.runtime import open_vault
 from privault.settings import Settings
@@ -12,7 +13,7 @@ from privault.settings import Settings
 def flip(settings_json: str, customer_id: str, rounds: int, start: Any, first: str) -> None:
     vault = open_vault(Settings.model_validate_json(settings_json))
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         notice = service.notice("marketing")
         start.wait(timeout=60)
         action = first

@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 
 from privault.api.app import create_app
+from privault.audit import AuditLog
 from privault.cli.app import _register
 from privault.cli.app import app as cli_app
 from privault.clock import FixedClock
@@ -27,7 +28,7 @@ if not any(group.name == "consent" for group in cli_app.registered_groups):
 
 @pytest.fixture
 def consent(vault: Vault) -> ConsentService:
-    return ConsentService.from_vault(vault)
+    return ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
 
 
 def draft(

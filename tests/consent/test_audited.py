@@ -15,7 +15,7 @@ TEXT = {"en": "Offers.", "cs": "Nabídky.", "ur": "پیشکشیں۔"}
 
 
 def test_changes_are_audited_and_fail_closed(vault: Vault) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     notice = consent.add_notice(
         NoticeDraft(
             key="offers", purposes=("marketing.communications.email",), title=TEXT, text=TEXT

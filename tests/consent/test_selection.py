@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from privault.audit import AuditLog
 from privault.catalog.taxonomy import ancestors, covers
 from privault.clock import FixedClock
 from privault.consent.filters import CUSTOMERS, STATES, consent_filter, selection_columns
@@ -105,7 +106,7 @@ class Model:
 def test_bulk_selection_equals_a_naive_replay(
     vault: Vault, clock: FixedClock, history: list[tuple[int, tuple[str, str]]]
 ) -> None:
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     started = clock.now()
     plain = consent.add_notice(draft("m", ("marketing",)), created_by="dpo")
     expiring = consent.add_notice(draft("m-exp", ("marketing",), expiry_months=1), created_by="dpo")

@@ -107,7 +107,7 @@ class AccessGate:
         self.vault = vault
         self.audit = AuditLog(vault)
         self.principals = PrincipalService(vault.engine, vault.clock)
-        self.consent = ConsentService.from_vault(vault)
+        self.consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         self._policy = load_policy(policy_path or vault.settings.policy_path, vault.taxonomy)
         self._engine: PolicyEngine | None = None
         self._engine_at = 0.0

@@ -17,7 +17,7 @@ from privault.access.gate import AccessGate, ReadResult
 from privault.access.principals import PrincipalService
 from privault.api.auth import Authenticator, Caller, require_admin
 from privault.api.limits import REQUEST_TIMEOUT_SECONDS, offload
-from privault.audit import AuditEntry, Kind, Outcome
+from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.audit.group import LoopGroup
 from privault.consent.service import ConsentService
 from privault.i18n import Language, negotiate
@@ -44,7 +44,7 @@ class ApiServices:
         return cls(
             vault=vault,
             gate=gate,
-            consent=ConsentService.from_vault(vault),
+            consent=ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)),
             principals=gate.principals,
             auth=Authenticator(gate.principals),
             loop_audit=LoopGroup(gate.audit.record_many),

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from privault.audit import AuditLog
 from privault.cli.context import JsonOption, emit, settings
 from privault.consent.flows import link_signer, request_consent
 from privault.consent.schemas import LedgerEntry, Notice, NoticeDraft
@@ -93,7 +94,9 @@ def notice_add(
     draft = load_yaml_model(file, NoticeDraft, error=InvalidInput)
     vault = _vault(ctx)
     try:
-        notice = ConsentService.from_vault(vault).add_notice(draft, created_by=created_by)
+        notice = ConsentService(
+            vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)
+        ).add_notice(draft, created_by=created_by)
     finally:
         vault.close()
     emit(
@@ -112,7 +115,9 @@ def notice_list(
     """The notices customers are shown (latest versions) or every version."""
     vault = _vault(ctx)
     try:
-        notices = ConsentService.from_vault(vault).notices(current_only=not all_versions)
+        notices = ConsentService(
+            vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)
+        ).notices(current_only=not all_versions)
     finally:
         vault.close()
 
@@ -146,7 +151,7 @@ def _record(
 ) -> None:
     vault = _vault(ctx)
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         ref = service.resolve_customer(customer)
         notice = _parse_notice_ref(service, notice_ref) if notice_ref else None
         entry = service.record(
@@ -221,7 +226,7 @@ def object_command(
     """Art. 21 objection to a purpose and its descendants (e.g. marketing), or --lift it."""
     vault = _vault(ctx)
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
@@ -256,7 +261,7 @@ def restrict(
     """Art. 18 restriction: only storage until lifted (--lift)."""
     vault = _vault(ctx)
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         ref = service.resolve_customer(customer)
         if lift:
             result: dict[str, Any] = {
@@ -282,7 +287,7 @@ def show(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOp
     """The customer's current consents, objections and restriction."""
     vault = _vault(ctx)
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         facts = service.customer_consent_state(service.resolve_customer(customer).id)
     finally:
         vault.close()
@@ -344,7 +349,7 @@ def proof(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonO
     """Art. 7(1) proof: every decision, when, how, by whom, and the notice text shown."""
     vault = _vault(ctx)
     try:
-        service = ConsentService.from_vault(vault)
+        service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
         record = service.proof(service.resolve_customer(customer).id)
     finally:
         vault.close()
@@ -381,7 +386,9 @@ def count(
     """How many customers a purpose may reach, and how many are excluded and why."""
     vault = _vault(ctx)
     try:
-        counts = ConsentService.from_vault(vault).count_exclusions(purpose, recipient)
+        counts = ConsentService(
+            vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)
+        ).count_exclusions(purpose, recipient)
     finally:
         vault.close()
     result = asdict(counts)
@@ -401,8 +408,10 @@ def link(ctx: typer.Context, customer: str = CustomerArg, as_json: bool = JsonOp
     """A personal preference-centre link, e.g. to read to the customer on the phone."""
     vault = _vault(ctx)
     try:
-        ref = ConsentService.from_vault(vault).resolve_customer(customer)
-        signer = link_signer(vault)
+        ref = ConsentService(
+            vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)
+        ).resolve_customer(customer)
+        signer = link_signer(vault.keyring, vault.clock, vault.settings)
         result = {
             "customer": ref.public_id,
             "url": signer.url(ref),
@@ -427,7 +436,16 @@ def request(
     Output shows counts only; addresses go to the SMTP server or the mailer's CSV."""
     vault = _vault(ctx)
     try:
-        outcome = request_consent(vault, purpose, recipient, send=send, out=out)
+        outcome = request_consent(
+            ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault)),
+            link_signer(vault.keyring, vault.clock, vault.settings),
+            vault.customers,
+            vault.settings,
+            purpose,
+            recipient,
+            send=send,
+            out=out,
+        )
     finally:
         vault.close()
     result = asdict(outcome)

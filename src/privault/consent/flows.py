@@ -31,13 +31,14 @@ from typing import Protocol
 
 from babel.dates import format_date
 
+from privault.clock import Clock
 from privault.consent.links import LinkSigner
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
-from privault.customers.service import CustomerRef
+from privault.crypto import Keyring
+from privault.customers.service import CustomerRef, CustomerService
 from privault.errors import N_, ConfigError, InvalidInput, StoreError
 from privault.i18n import parse_language, translator
-from privault.runtime import Vault
 from privault.settings import Settings
 
 ADDRESS_FIELD = "email"
@@ -91,13 +92,9 @@ class RequestOutcome:
     by_language: dict[str, int]
 
 
-def link_signer(vault: Vault) -> LinkSigner:
-    return LinkSigner(
-        vault.keyring,
-        vault.clock,
-        vault.settings.public_base_url,
-        vault.settings.preference_link_days,
-    )
+def link_signer(keyring: Keyring, clock: Clock, settings: Settings) -> LinkSigner:
+    """The preference-centre links of these settings (base URL, days valid)."""
+    return LinkSigner(keyring, clock, settings.public_base_url, settings.preference_link_days)
 
 
 def compose(customer: CustomerRef, notice: Notice, signer: LinkSigner) -> ConsentMessage:
@@ -135,12 +132,14 @@ def smtp_mailer(settings: Settings) -> Mailer:
     return client
 
 
-def customer_addresses(vault: Vault, customer_ids: Sequence[str]) -> tuple[dict[str, str], int]:
+def customer_addresses(
+    customers: CustomerService, customer_ids: Sequence[str]
+) -> tuple[dict[str, str], int]:
     """The e-mail addresses of the customers that have one (decrypted through the store,
     library-internal), and how many have none -- erased customers included."""
     found = {
         customer_id: str(values[ADDRESS_FIELD])
-        for customer_id, values in vault.customers.fetch_many(customer_ids, [ADDRESS_FIELD])
+        for customer_id, values in customers.fetch_many(customer_ids, [ADDRESS_FIELD])
         if values.get(ADDRESS_FIELD)
     }
     return found, len(set(customer_ids)) - len(found)
@@ -204,7 +203,10 @@ def _open_private(path: Path) -> int:
 
 
 def request_consent(
-    vault: Vault,
+    consent: ConsentService,
+    signer: LinkSigner,
+    customers: CustomerService,
+    settings: Settings,
     purpose: str,
     recipient: str | None = None,
     *,
@@ -212,20 +214,21 @@ def request_consent(
     out: Path | None = None,
     mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
 ) -> RequestOutcome:
-    """Ask every undecided customer about ``purpose``; see the module docstring."""
+    """Ask every undecided customer about ``purpose``; see the module docstring.
+
+    ``settings`` give the SMTP server (for ``send``); ``signer`` makes the links.
+    """
     if send == (out is not None):
         raise InvalidInput(N_("Choose one: --send, or --out FILE.csv for the mailer."))
-    service = ConsentService.from_vault(vault)
-    wanted = service.check_purpose(purpose, recipient)
-    notice = service.notice_for(purpose, wanted)
-    vault.catalog.require(ADDRESS_FIELD)
-    customers = service.undecided(purpose, wanted)
-    signer = link_signer(vault)
-    by_id = {c.id: c for c in customers}
+    wanted = consent.check_purpose(purpose, recipient)
+    notice = consent.notice_for(purpose, wanted)
+    customers.catalog.require(ADDRESS_FIELD)
+    undecided = consent.undecided(purpose, wanted)
+    by_id = {c.id: c for c in undecided}
     counts = {"sent": 0, "written": 0, "no_address": 0, "failed": 0}
     by_language: dict[str, int] = {}
 
-    addresses, counts["no_address"] = customer_addresses(vault, list(by_id))
+    addresses, counts["no_address"] = customer_addresses(customers, list(by_id))
     messages = [
         (compose(by_id[customer_id], notice, signer), address)
         for customer_id, address in addresses.items()
@@ -234,7 +237,7 @@ def request_consent(
         by_language[message.language] = by_language.get(message.language, 0) + 1
     if send:
         sent, counts["failed"] = send_letters(
-            vault.settings,
+            settings,
             (Letter(a, m.subject, m.body, m.language) for m, a in messages),
             mailer_factory,
         )
@@ -255,7 +258,7 @@ def request_consent(
         recipient=wanted,
         notice_key=notice.key,
         notice_version=notice.version,
-        selected=len(customers),
+        selected=len(undecided),
         by_language=by_language,
         **counts,
     )

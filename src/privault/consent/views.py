@@ -17,6 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from privault.audit import AuditLog
 from privault.consent.flows import link_signer
 from privault.consent.links import PATH_PREFIX, InvalidLinkError, LinkClaims
 from privault.consent.schemas import ConsentFacts, Notice
@@ -115,8 +116,8 @@ def _status(facts: ConsentFacts, notice: Notice) -> Status:
 
 def _open(request: Request, token: str) -> tuple[Vault, ConsentService, LinkClaims, CustomerRef]:
     vault = _vault(request)
-    claims = link_signer(vault).verify(token)
-    service = ConsentService.from_vault(vault)
+    claims = link_signer(vault.keyring, vault.clock, vault.settings).verify(token)
+    service = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     customer = service.resolve_customer(claims.public_id)
     return vault, service, claims, customer
 
@@ -162,7 +163,7 @@ def preference_centre(request: Request, token: str, done: str | None = None) -> 
         "preferences.html",
         lang,
         token=token,
-        csrf=link_signer(vault).csrf(token),
+        csrf=link_signer(vault.keyring, vault.clock, vault.settings).csrf(token),
         notices=notices,
         history=history,
         restricted=facts.restricted,
@@ -183,7 +184,7 @@ def change_preference(
     except PrivaultError as error:
         return refusal(_fallback_language(request, error), _code(error))
     lang = parse_language(customer.language)
-    signer = link_signer(vault)
+    signer = link_signer(vault.keyring, vault.clock, vault.settings)
     if not signer.check_csrf(token, csrf):
         return refusal(lang, 403)
     if action not in ("grant", "withdraw") or not notice_id.isdigit():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from privault.access.gate import AccessGate
+from privault.audit import AuditLog
 from privault.consent.schemas import NoticeDraft
 from privault.consent.service import ConsentService
 from privault.errors import AccessDenied
@@ -52,7 +53,7 @@ def seed_consents(
     vault: Vault, *, share: float = 0.35, objecting: float = 0.03, seed: int = 2026
 ) -> SeedReport:
     """Record that some customers agreed to marketing e-mails and a few objected."""
-    consent = ConsentService.from_vault(vault)
+    consent = ConsentService(vault.engine, vault.taxonomy, vault.clock, AuditLog(vault))
     notice = consent.add_notice(
         NoticeDraft(key="newsletter", purposes=(MARKETING,), title=NOTICE_TITLE, text=NOTICE_TEXT),
         created_by="demo",

@@ -397,7 +397,7 @@ def send_customer_notices(
     for customer_id in ids:
         with contextlib.suppress(NotFound):
             refs[customer_id] = vault.customers.get(customer_id)
-    addresses, no_address = customer_addresses(vault, list(refs))
+    addresses, no_address = customer_addresses(vault.customers, list(refs))
     no_address += len(set(ids) - set(refs))  # ids the store no longer knows
     notices: dict[str, CustomerNotice] = {}
 
