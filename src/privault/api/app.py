@@ -4,7 +4,8 @@
 ``app.state.vault`` for the routers, and closes it on shutdown.  Every
 ``PrivaultError`` a route lets escape becomes an ``application/problem+json``
 response with its own status -- a client error is a 4xx with a clear message, and no
-internals are echoed.  Routers render their own pages (the preference centre does).
+internals are echoed.  The pages people read (preference centre, incident report
+form) come from ``privault.console`` and render their own refusals.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ async def _problem_handler(request: Request, error: Exception) -> JSONResponse:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The privault web app over the vault that ``settings`` describe."""
-    from privault.consent.views import router as consent_router
-
     serving = {
         # No statement of a request outlives the request: after a 504 the abandoned
         # thread's query is cancelled by PostgreSQL instead of running on.
@@ -86,12 +85,28 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.vault = vault
     app.add_exception_handler(PrivaultError, _problem_handler)
-    app.include_router(consent_router)
     from privault.api.rest import mount_api
 
-    mount_api(app, vault)
-    from privault.api.routes import incidents  # R7: JSON API and the report form
+    api = mount_api(app, vault)
+    from privault.api.routes import incidents  # R7: the JSON API (the form is a page)
+    from privault.consent.flows import link_signer
+    from privault.console.csrf import Csrf
+    from privault.console.routes import mount_pages
+    from privault.console.services import PageServices
+    from privault.incidents.notify import Notifier
+    from privault.incidents.service import IncidentService
 
+    app.state.incidents = IncidentService(vault, Notifier(vault.settings))
     app.include_router(incidents.router, prefix="/api/v1")
-    app.include_router(incidents.pages)
+    mount_pages(
+        app,
+        PageServices(
+            consent=api.consent,
+            links=link_signer(vault.keyring, vault.clock, vault.settings),
+            incidents=app.state.incidents,
+            keys=api.auth,
+            csrf=Csrf(vault.keyring),
+            clock=vault.clock,
+        ),
+    )
     return app
