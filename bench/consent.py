@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import tempfile
 import time
@@ -30,8 +31,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from privault.access import conditions
+from privault.audit import AuditLog
 from privault.consent.filters import CUSTOMERS, selection_columns
 from privault.consent.service import ConsentService
+from privault.crypto import KeyMaterial, Keyring
 from privault.policy import Condition
 from privault.settings import Settings
 from privault.store import make_engine, upgrade
@@ -214,7 +217,12 @@ def measure(engine: Engine, rounds: int) -> list[tuple[str, float, int]]:
         def now(self) -> datetime:
             return NOW
 
-    service = ConsentService(engine, _taxonomy(), _Clock())
+    keyring = Keyring(
+        KeyMaterial(
+            {1: secrets.token_bytes(32)}, 1, secrets.token_bytes(32), secrets.token_bytes(32)
+        )
+    )
+    service = ConsentService(engine, _taxonomy(), _Clock(), AuditLog(engine, keyring, _Clock()))
 
     def count() -> int:
         return service.count_eligible(PURPOSE)

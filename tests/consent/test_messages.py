@@ -1,4 +1,5 @@
-"""Every text of the consent slice a person reads exists in Czech and Urdu."""
+"""Every text of the consent slice a person reads exists in Czech and Urdu, in the
+slice's own catalog (the preference centre's are the console's: tests/console)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ SRC = Path(privault.__file__).parent
 PYTHON = [
     *sorted((SRC / "consent").glob("*.py")),
     SRC / "cli" / "consent.py",
-    SRC / "api" / "app.py",
 ]
-TEMPLATES = sorted((SRC / "consent" / "templates").glob("*.html"))
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -25,9 +24,6 @@ def marked() -> set[str]:
     found: set[str] = set()
     for path in PYTHON:
         for _, message, _, _ in extract_from_file("python", str(path), keywords={"N_": None}):
-            found.add(str(message))
-    for path in TEMPLATES:
-        for _, message, _, _ in extract_from_file("jinja2", str(path), keywords={"_": None}):
             found.add(str(message))
     return found
 
@@ -37,7 +33,7 @@ def test_every_consent_message_is_translated(lang: str) -> None:
     with (SRC / "i18n" / "locale" / lang / "LC_MESSAGES" / "consent.po").open("rb") as handle:
         catalog = read_po(handle, locale=lang)
     messages = marked()
-    assert len(messages) > 50
+    assert len(messages) > 20
     for msgid in messages:
         entry = catalog.get(msgid)
         assert entry is not None and entry.string and not entry.fuzzy, msgid

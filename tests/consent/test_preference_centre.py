@@ -24,7 +24,7 @@ def client(vault: Vault, clock: FixedClock) -> Iterator[TestClient]:
 
 
 def path(vault: Vault, customer: CustomerRef) -> str:
-    url = link_signer(vault).url(customer)
+    url = link_signer(vault.keyring, vault.clock, vault.settings).url(customer)
     return url[url.index("/preferences/") :]
 
 

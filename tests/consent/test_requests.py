@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from privault.cli.app import build
-from privault.consent.flows import request_consent
+from privault.consent.flows import RequestOutcome, link_signer, request_consent
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
@@ -60,6 +60,19 @@ def addresses_of(refs: list[CustomerRef], vault: Vault) -> set[str]:
     return {values["email"] or "" for _, values in pairs}
 
 
+def ask(vault: Vault, purpose: str, **options: Any) -> RequestOutcome:
+    """``request_consent`` with the collaborators of ``vault``."""
+    return request_consent(
+        vault.consent,
+        link_signer(vault.keyring, vault.clock, vault.settings),
+        vault.customers,
+        vault.settings,
+        purpose,
+        actor="cli:test",
+        **options,
+    )
+
+
 def test_each_undecided_customer_gets_one_message_in_their_language(
     live_server: LiveServer,
     smtp_sink: tuple[Sink, int],
@@ -80,9 +93,7 @@ def test_each_undecided_customer_gets_one_message_in_their_language(
     )
     vault = open_vault(settings, live_server.app_vault.clock)
     try:
-        outcome = request_consent(
-            vault, "marketing.communications.email", actor="cli:test", send=True
-        )
+        outcome = ask(vault, "marketing.communications.email", send=True)
     finally:
         vault.close()
     assert (outcome.selected, outcome.sent, outcome.failed) == (3, 3, 0)
@@ -119,7 +130,7 @@ def test_csv_for_the_mailer_is_owner_only_and_never_overwritten(
 ) -> None:
     refs = make_customers(2, "cs")
     out = tmp_path / "mailer.csv"
-    outcome = request_consent(vault, "marketing", actor="cli:test", out=out)
+    outcome = ask(vault, "marketing", out=out)
     assert (outcome.selected, outcome.written) == (2, 2)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with out.open(encoding="utf-8", newline="") as handle:
@@ -127,13 +138,11 @@ def test_csv_for_the_mailer_is_owner_only_and_never_overwritten(
     assert {r["email"] for r in rows} == addresses_of(refs, vault)
     assert all(r["language"] == "cs" and r["subject"].startswith("Vaše") for r in rows)
     with pytest.raises(InvalidInput):
-        request_consent(vault, "marketing", actor="cli:test", out=out)
+        ask(vault, "marketing", out=out)
     with pytest.raises(InvalidInput):
-        request_consent(vault, "marketing", actor="cli:test")
+        ask(vault, "marketing")
     with pytest.raises(ConfigError):
-        request_consent(
-            vault, "marketing", actor="cli:test", send=True
-        )  # no SMTP server configured
+        ask(vault, "marketing", send=True)  # no SMTP server configured
 
 
 def test_cli_request_shows_counts_only(

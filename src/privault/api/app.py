@@ -5,6 +5,8 @@
 failure becomes an ``application/problem+json`` response in one place
 (``api.problems``) -- a client error is a 4xx with a clear message, and no internals
 are echoed.
+The pages people read (preference centre, incident report form) come from
+``privault.console`` and render their own refusals.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ from privault.settings import Settings
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The privault web app over the vault that ``settings`` describe."""
-    from privault.consent.views import router as consent_router
-
     serving = {
         # No statement of a request outlives the request: after a 504 the abandoned
         # thread's query is cancelled by PostgreSQL instead of running on.
@@ -64,12 +64,25 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.vault = vault
     install_problem_handlers(app)
-    app.include_router(consent_router)
     from privault.api.rest import mount_api
 
-    mount_api(app, vault)
-    from privault.api.routes import incidents  # R7: JSON API and the report form
+    api = mount_api(app, vault)
+    from privault.api.routes import incidents  # R7: the JSON API (the form is a page)
+    from privault.console.csrf import Csrf
+    from privault.console.routes import mount_pages
+    from privault.console.services import PageServices
 
+    app.state.incidents = vault.incidents
     app.include_router(incidents.router, prefix="/api/v1")
-    app.include_router(incidents.pages)
+    mount_pages(
+        app,
+        PageServices(
+            consent=api.consent,
+            links=vault.links,
+            incidents=app.state.incidents,
+            keys=api.auth,
+            csrf=Csrf(vault.keyring),
+            clock=vault.clock,
+        ),
+    )
     return app

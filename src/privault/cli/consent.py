@@ -407,7 +407,15 @@ def request(
     Output shows counts only; addresses go to the SMTP server or the mailer's CSV."""
     with vault_for(ctx) as vault:
         outcome = request_consent(
-            vault, purpose, recipient, actor=principal(ctx), send=send, out=out
+            vault.consent,
+            vault.links,
+            vault.customers,
+            vault.settings,
+            purpose,
+            recipient,
+            actor=principal(ctx),
+            send=send,
+            out=out,
         )
     result = asdict(outcome)
     if out is not None:

@@ -28,20 +28,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from babel.dates import format_date
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.clock import Clock
 from privault.consent.links import LinkSigner
 from privault.consent.schemas import Notice
+from privault.consent.service import ConsentService
+from privault.crypto import Keyring
 from privault.customers.service import CustomerRef, CustomerService
 from privault.errors import N_, ConfigError, InvalidInput, StoreError
 from privault.i18n import parse_language, translator
 from privault.settings import Settings
-
-if TYPE_CHECKING:
-    from privault.runtime import Vault
 
 ADDRESS_FIELD = "email"
 
@@ -94,13 +94,9 @@ class RequestOutcome:
     by_language: dict[str, int]
 
 
-def link_signer(vault: Vault) -> LinkSigner:
-    return LinkSigner(
-        vault.keyring,
-        vault.clock,
-        vault.settings.public_base_url,
-        vault.settings.preference_link_days,
-    )
+def link_signer(keyring: Keyring, clock: Clock, settings: Settings) -> LinkSigner:
+    """The preference-centre links of these settings (base URL, days valid)."""
+    return LinkSigner(keyring, clock, settings.public_base_url, settings.preference_link_days)
 
 
 def compose(customer: CustomerRef, notice: Notice, signer: LinkSigner) -> ConsentMessage:
@@ -261,7 +257,10 @@ def _open_private(path: Path) -> int:
 
 
 def request_consent(
-    vault: Vault,
+    consent: ConsentService,
+    signer: LinkSigner,
+    customers: CustomerService,
+    settings: Settings,
     purpose: str,
     recipient: str | None = None,
     *,
@@ -270,32 +269,33 @@ def request_consent(
     out: Path | None = None,
     mailer_factory: Callable[[Settings], Mailer] = smtp_mailer,
 ) -> RequestOutcome:
-    """Ask every undecided customer about ``purpose``; see the module docstring."""
+    """Ask every undecided customer about ``purpose``; see the module docstring.
+
+    ``settings`` give the SMTP server (for ``send``); ``signer`` makes the links.
+    """
     if send == (out is not None):
         raise InvalidInput(N_("Choose one: --send, or --out FILE.csv for the mailer."))
-    service = vault.consent
-    wanted = service.check_purpose(purpose, recipient)
-    notice = service.notice_for(purpose, wanted)
-    vault.catalog.require(ADDRESS_FIELD)
-    customers = service.undecided(purpose, wanted)
-    signer = link_signer(vault)
-    by_id = {c.id: c for c in customers}
+    wanted = consent.check_purpose(purpose, recipient)
+    notice = consent.notice_for(purpose, wanted)
+    customers.catalog.require(ADDRESS_FIELD)
+    undecided = consent.undecided(purpose, wanted)
+    by_id = {c.id: c for c in undecided}
     counts = {"sent": 0, "written": 0, "no_address": 0, "failed": 0}
     by_language: dict[str, int] = {}
 
-    addresses, counts["no_address"] = customer_addresses(vault.customers, list(by_id))
+    addresses, counts["no_address"] = customer_addresses(customers, list(by_id))
     messages = [
         (compose(by_id[customer_id], notice, signer), address)
         for customer_id, address in addresses.items()
     ]
     for message, _address in messages:
         by_language[message.language] = by_language.get(message.language, 0) + 1
-    audit = _RequestAudit(vault.audit, actor, purpose, wanted, notice.key)
+    audit = _RequestAudit(consent.audit, actor, purpose, wanted, notice.key)
     if send:
         # Recorded before the first message leaves: no entry, no mail.
         audit.record("send", {"addresses": len(messages), "no_address": counts["no_address"]})
         sent, counts["failed"] = send_letters(
-            vault.settings,
+            settings,
             (Letter(a, m.subject, m.body, m.language) for m, a in messages),
             mailer_factory,
         )
@@ -313,7 +313,7 @@ def request_consent(
         recipient=wanted,
         notice_key=notice.key,
         notice_version=notice.version,
-        selected=len(customers),
+        selected=len(undecided),
         by_language=by_language,
         **counts,
     )

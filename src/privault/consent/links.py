@@ -1,4 +1,4 @@
-"""Signed, expiring preference-centre links and their CSRF tokens.
+"""Signed, expiring preference-centre links.
 
 A link carries the customer's public id, the language to answer in, and an expiry
 time, signed with ``itsdangerous`` under a key the keyring derives for this purpose
@@ -8,8 +8,6 @@ the injected clock, not the wall clock, so tests can travel in time.
 
 from __future__ import annotations
 
-import base64
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -23,7 +21,6 @@ from privault.errors import N_, PrivaultError
 from privault.i18n import Language, parse_language
 
 LINK_PURPOSE = "consent.preference-link.v1"
-CSRF_PURPOSE = "consent.preference-csrf.v1"
 PATH_PREFIX = "/preferences"
 
 
@@ -56,7 +53,6 @@ class LinkClaims:
 
 class LinkSigner:
     def __init__(self, keyring: Keyring, clock: Clock, base_url: str, valid_days: int) -> None:
-        self._keyring = keyring
         self._clock = clock
         self._base_url = base_url.rstrip("/")
         self._valid = timedelta(days=valid_days)
@@ -106,10 +102,3 @@ class LinkSigner:
         if isinstance(payload, dict) and isinstance(payload.get("l"), str):
             return parse_language(payload["l"])
         return None
-
-    def csrf(self, token: str) -> str:
-        digest = self._keyring.mac(CSRF_PURPOSE, token.encode("utf-8"))
-        return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
-
-    def check_csrf(self, token: str, value: str) -> bool:
-        return hmac.compare_digest(self.csrf(token), value)

@@ -1,11 +1,16 @@
-"""Rendering a page: the shared layout, the reader's language, strict headers."""
+"""Rendering a page: the shared layout, the reader's language, strict headers.
+
+Every template lives under ``console/templates/`` (``layout.html``, and one folder per
+page: ``preferences/``, ``report/``); messages in them are gettext msgids, translated
+with the catalogs of ``privault.i18n``.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from privault.i18n import direction, translator
 
@@ -21,24 +26,17 @@ PAGE_HEADERS: Final[dict[str, str]] = {
     ),
 }
 
-
-def page_environment(package: str) -> Environment:
-    """Templates of ``package`` (its ``templates/`` folder), which may extend
-    ``layout.html`` from here."""
-    return Environment(
-        loader=ChoiceLoader(
-            [PackageLoader(package, "templates"), PackageLoader("privault.console", "templates")]
-        ),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+TEMPLATES: Final[Environment] = Environment(
+    loader=PackageLoader("privault.console", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def render_page(
-    environment: Environment, template: str, lang: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    html = environment.get_template(template).render(
+def render_page(template: str, lang: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """``template`` (a path under ``console/templates/``) in ``lang``, with the headers."""
+    html = TEMPLATES.get_template(template).render(
         _=translator(lang).gettext, lang=lang, dir=direction(lang), **context
     )
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

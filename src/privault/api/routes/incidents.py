@@ -1,33 +1,24 @@
-"""Incidents over HTTP (R7): a JSON API under ``/api/v1/incidents`` and a report form.
+"""Incidents over HTTP (R7): the JSON API under ``/api/v1/incidents``.
 
 Any authenticated principal may report -- no access to customer data is needed -- and
 gets back only the reference.  Everything else is for the compliance team
 (``AdminDep``): the register, the workflow, the notices, the detectors.  An anonymous
 reporter stays hidden unless compliance asks with ``reveal_reporter=true`` (audited).
 
-The form (``GET/POST /incidents/report``, en/cs/ur) is plain HTML without JavaScript.
-The reporter types their API key into it (the key's owner is the reporter, as in the
-API).  CSRF: a random nonce in a ``SameSite=Strict`` cookie and its keyed MAC in the
-form; both must come back together.  Notifications to compliance go out after the
-response (a background task), so a slow webhook never delays a reporter.
+The report form for people (``/incidents/report``) is a page: ``privault.console.report``.
+Notifications to compliance go out after the response (a background task), so a slow
+webhook never delays a reporter.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
-import secrets
-from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, Response
 
 from privault.api.limits import offload
-from privault.api.services import AdminDep, CallerDep, Services, services
-from privault.console.pages import page_environment, render_page
-from privault.errors import N_, InvalidInput, PrivaultError
-from privault.i18n import Language, negotiate, parse_language
+from privault.api.services import AdminDep, CallerDep, Services
 from privault.incidents.detectors import run_checks
 from privault.incidents.notices import authority_notice, customer_notice, send_customer_notices
 from privault.incidents.notify import OPENED
@@ -43,27 +34,14 @@ from privault.incidents.service import IncidentService
 from privault.incidents.workflow import Status
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-pages = APIRouter(prefix="/incidents", include_in_schema=False)
-
-CSRF_PURPOSE: Final = "incidents.report-csrf.v1"
-CSRF_COOKIE: Final = "pv_incident_csrf"
-CATEGORY_CHOICES: Final[tuple[tuple[str, str], ...]] = (
-    ("user.contact", N_("contact details (e-mail, phone, address)")),
-    ("user.name", N_("names")),
-    ("user.financial", N_("financial data (bank accounts, cards)")),
-    ("user.government_id", N_("national identification numbers")),
-    ("user", N_("other customer data")),
-)
-FORM_ERRORS: Final[dict[str, str]] = {
-    "csrf": N_("The form expired or was not sent from this page. Please fill it in again."),
-    "key": N_("The key was not accepted. Use the privault API key issued to you."),
-    "input": N_("Please describe what happened, and check the numbers and the time."),
-}
 
 
 async def incident_service(request: Request) -> IncidentService:
-    """The vault's incident service (the composition root builds it once)."""
-    return services(request).vault.incidents
+    """The app's one service (``app.state.incidents``, built with the app; reading it
+    does not block, so no thread-pool hand-off per request)."""
+    found = request.app.state.incidents
+    assert isinstance(found, IncidentService)
+    return found
 
 
 Incidents = Annotated[IncidentService, Depends(incident_service)]
@@ -269,93 +247,4 @@ async def customers_send(
     return outcome.as_json()
 
 
-# -- the report form ------------------------------------------------------------------
-
-
-_templates = page_environment("privault.incidents")
-
-
-def _csrf_token(service: IncidentService, nonce: str) -> str:
-    digest = service.keyring.mac(CSRF_PURPOSE, nonce.encode("ascii"))
-    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
-
-
-def _page(lang: Language, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return render_page(
-        _templates, template, lang, status_code, categories=CATEGORY_CHOICES, **context
-    )
-
-
-def _form(
-    service: IncidentService, lang: Language, status_code: int = 200, error: str | None = None
-) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(24)
-    response = _page(
-        lang,
-        "report.html",
-        status_code,
-        csrf=_csrf_token(service, nonce),
-        error=FORM_ERRORS.get(error or ""),
-    )
-    response.set_cookie(
-        CSRF_COOKIE, nonce, httponly=True, samesite="strict", path="/incidents/report", max_age=3600
-    )
-    return response
-
-
-def _lang(request: Request, value: str | None) -> Language:
-    return parse_language(value) if value else negotiate(request.headers.get("accept-language"))
-
-
-@pages.get("/report", response_class=HTMLResponse)
-def report_form(request: Request, service: Incidents, lang: str | None = None) -> Response:
-    return _form(service, _lang(request, lang))
-
-
-@pages.post("/report", response_class=HTMLResponse)
-def report_submit(
-    request: Request,
-    service: Incidents,
-    tasks: BackgroundTasks,
-    csrf: Annotated[str, Form()] = "",
-    lang: Annotated[str, Form()] = "",
-    api_key: Annotated[str, Form()] = "",
-    description: Annotated[str, Form(max_length=5000)] = "",
-    noticed_at: Annotated[str, Form()] = "",
-    customers: Annotated[str, Form()] = "",
-    systems: Annotated[str, Form(max_length=500)] = "",
-    category: Annotated[list[str] | None, Form()] = None,
-    anonymous: Annotated[str, Form()] = "",
-) -> Response:
-    language = _lang(request, lang)
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    if not nonce or not hmac.compare_digest(_csrf_token(service, nonce), csrf):
-        return _form(service, language, 403, "csrf")
-    try:
-        caller = services(request).auth.authenticate(f"Bearer {api_key.strip()}")
-    except PrivaultError:
-        return _form(service, language, 401, "key")
-    try:
-        when = None
-        if noticed_at.strip():
-            when = datetime.fromisoformat(noticed_at.strip())
-            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
-        count = int(customers) if customers.strip() else None
-        allowed = {key for key, _ in CATEGORY_CHOICES}
-        view = service.report(
-            reporter=caller.principal,
-            description=description,
-            noticed_at=when,
-            estimated_customers=count,
-            categories=[c for c in (category or []) if c in allowed],
-            systems=[s for s in systems.split(",") if s.strip()],
-            anonymous=anonymous == "on",
-            notify=False,
-        )
-    except (ValueError, InvalidInput):
-        return _form(service, language, 422, "input")
-    tasks.add_task(_notify, service, view.id)
-    return _page(language, "reported.html", 201, reference=view.id, anonymous=view.anonymous)
-
-
-__all__ = ["pages", "router"]
+__all__ = ["router"]

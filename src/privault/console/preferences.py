@@ -3,8 +3,9 @@
 ``GET /preferences/{token}`` shows the current notices and the customer's decision on
 each; ``POST`` records one grant or withdrawal (one click each way, Art. 7(3)) and
 redirects back (post/redirect/get).  The token in the path is the signed, expiring
-link; each form carries a CSRF token derived from it.  Every refusal is a page in the
-customer's language with 403, 404, 409 or 410 -- never a 500.
+link; each form is protected by ``console.csrf`` like every other form.  Every
+refusal is a page in the customer's language with 403, 404, 409, 410 or 422 -- never
+a 500; a form that expired comes back fresh, with the reason, and records nothing.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Final, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from privault.consent.flows import link_signer
-from privault.consent.links import PATH_PREFIX, InvalidLinkError, LinkClaims
+from privault.consent.links import PATH_PREFIX, InvalidLinkError
 from privault.consent.schemas import ConsentFacts, Notice
-from privault.consent.service import ConsentService
-from privault.console.pages import page_environment, render_page
+from privault.console.csrf import FORM_EXPIRED, FormExpired, GuardedForm
+from privault.console.pages import render_page
+from privault.console.services import PageServices, page_services
 from privault.customers.service import CustomerRef
 from privault.errors import N_, NotFound, PrivaultError
 from privault.i18n import Language, negotiate, parse_language, translator
-from privault.runtime import Vault
 
 router = APIRouter(prefix=PATH_PREFIX, include_in_schema=False)
+
+FORM: Final = GuardedForm("consent.preferences", "pv_preferences_csrf", PATH_PREFIX)
 
 Status = Literal["granted", "withdrawn", "expired", "undecided"]
 
@@ -74,9 +76,6 @@ REFUSALS: dict[int, tuple[str, str]] = {
 }
 
 
-_templates = page_environment("privault.consent")
-
-
 @dataclass(frozen=True, slots=True)
 class NoticeRow:
     notice: Notice
@@ -86,19 +85,9 @@ class NoticeRow:
     objected: bool
 
 
-def _render(template: str, lang: Language, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return render_page(_templates, template, lang, status_code, **context)
-
-
 def refusal(lang: Language, status_code: int) -> HTMLResponse:
     title, text = REFUSALS.get(status_code, REFUSALS[403])
-    return _render("refused.html", lang, status_code, title=title, text=text)
-
-
-def _vault(request: Request) -> Vault:
-    vault = request.app.state.vault
-    assert isinstance(vault, Vault)
-    return vault
+    return render_page("preferences/refused.html", lang, status_code, title=title, text=text)
 
 
 def _status(facts: ConsentFacts, notice: Notice) -> Status:
@@ -113,12 +102,9 @@ def _status(facts: ConsentFacts, notice: Notice) -> Status:
     return "undecided"
 
 
-def _open(request: Request, token: str) -> tuple[Vault, ConsentService, LinkClaims, CustomerRef]:
-    vault = _vault(request)
-    claims = link_signer(vault).verify(token)
-    service = ConsentService.from_vault(vault)
-    customer = service.resolve_customer(claims.public_id)
-    return vault, service, claims, customer
+def _open(services: PageServices, token: str) -> CustomerRef:
+    claims = services.links.verify(token)
+    return services.consent.resolve_customer(claims.public_id)
 
 
 def _fallback_language(request: Request, error: PrivaultError) -> Language:
@@ -127,15 +113,19 @@ def _fallback_language(request: Request, error: PrivaultError) -> Language:
     return negotiate(request.headers.get("accept-language"))
 
 
-@router.get("/{token}", response_class=HTMLResponse)
-def preference_centre(request: Request, token: str, done: str | None = None) -> Response:
-    try:
-        vault, service, _claims, customer = _open(request, token)
-    except PrivaultError as error:
-        return refusal(_fallback_language(request, error), _code(error))
+def _page(
+    services: PageServices,
+    customer: CustomerRef,
+    token: str,
+    *,
+    status_code: int = 200,
+    done: str | None = None,
+    error: str | None = None,
+) -> Response:
     lang = parse_language(customer.language)
     gettext = translator(lang).gettext
-    facts = service.customer_consent_state(customer.id)
+    consent = services.consent
+    facts = consent.customer_consent_state(customer.id)
     notices = [
         NoticeRow(
             notice=n,
@@ -144,9 +134,9 @@ def preference_centre(request: Request, token: str, done: str | None = None) -> 
             status=_status(facts, n),
             objected=any(facts.objects_to(p) for p in n.purposes),
         )
-        for n in service.notices()
+        for n in consent.notices()
     ]
-    proof = service.proof(customer.id)
+    proof = consent.proof(customer.id)
     history = [
         {
             "when": e.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -158,16 +148,32 @@ def preference_centre(request: Request, token: str, done: str | None = None) -> 
         }
         for e in reversed(proof.events)
     ]
-    return _render(
-        "preferences.html",
-        lang,
-        token=token,
-        csrf=link_signer(vault).csrf(token),
-        notices=notices,
-        history=history,
-        restricted=facts.restricted,
-        done=DONE_MESSAGES.get(done or ""),
-    )
+
+    def render(csrf: str) -> Response:
+        return render_page(
+            "preferences/page.html",
+            lang,
+            status_code,
+            token=token,
+            csrf=csrf,
+            notices=notices,
+            history=history,
+            restricted=facts.restricted,
+            done=DONE_MESSAGES.get(done or ""),
+            error=error,
+        )
+
+    return services.csrf.issue(FORM, render)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def preference_centre(request: Request, token: str, done: str | None = None) -> Response:
+    services = page_services(request)
+    try:
+        customer = _open(services, token)
+    except PrivaultError as error:
+        return refusal(_fallback_language(request, error), _code(error))
+    return _page(services, customer, token, done=done)
 
 
 @router.post("/{token}")
@@ -178,17 +184,19 @@ def change_preference(
     notice_id: str = Form(default=""),
     action: str = Form(default=""),
 ) -> Response:
+    services = page_services(request)
     try:
-        vault, service, _claims, customer = _open(request, token)
+        customer = _open(services, token)
     except PrivaultError as error:
         return refusal(_fallback_language(request, error), _code(error))
+    try:
+        services.csrf.verify(FORM, request.cookies, csrf)
+    except FormExpired:
+        return _page(services, customer, token, status_code=403, error=FORM_EXPIRED)
     lang = parse_language(customer.language)
-    signer = link_signer(vault)
-    if not signer.check_csrf(token, csrf):
-        return refusal(lang, 403)
     if action not in ("grant", "withdraw") or not notice_id.isdigit():
         return refusal(lang, 422)
-    current = {n.id: n for n in service.notices()}
+    current = {n.id: n for n in services.consent.notices()}
     notice = current.get(int(notice_id))
     if notice is None:  # an older version, or none at all: show the current page again
         return refusal(lang, 409)
@@ -197,14 +205,14 @@ def change_preference(
             "link": hashlib.sha256(token.encode()).hexdigest(),
             "notice": notice.id,
             "action": action,
-            "at": vault.clock.now().isoformat(),
+            "at": services.clock.now().isoformat(),
             "user_agent": request.headers.get("user-agent", ""),
         },
         sort_keys=True,
     )
     try:
         for purpose in notice.purposes:
-            service.record(
+            services.consent.record(
                 customer.id,
                 purpose,
                 "grant" if action == "grant" else "withdraw",
