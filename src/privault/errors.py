@@ -9,6 +9,7 @@
     ├── CryptoError               key material unavailable or unusable
     │   └── DecryptionError       opaque: tampered, moved, or wrong key, never says which
     ├── AccessDenied              a policy decision said no; carries the decision (403)
+    │   └── AdminRequired         only the compliance team may do this (policy.roles)
     ├── InvalidTransition         a state machine was asked for a move it does not allow
     └── StoreError                the database could not do what was needed (fail closed)
         └── AuditUnavailable      the audit entry could not be written, so nothing proceeds
@@ -101,6 +102,23 @@ class AccessDenied(PrivaultError):
     def __init__(self, decision: object, template: str | None = None, /, **params: Any) -> None:
         self.decision = decision
         super().__init__(template or N_("Access denied by policy."), **params)
+
+
+class AdminRequired(AccessDenied):
+    """Only the compliance team may do this (``privault.policy.roles``): an action that
+    states no purpose, so no per-field decision can allow it."""
+
+    code = "admin_required"
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(
+            None,
+            N_(
+                "Only the compliance team (a role granted '%(purpose)s') may do this. "
+                "Ask them to do it for you."
+            ),
+            purpose=purpose,
+        )
 
 
 class InvalidTransition(PrivaultError):

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from privault.cli.context import JsonOption, LangOption, emit, operator, settings
-from privault.errors import N_, AccessDenied, InvalidInput
+from privault.errors import N_, InvalidInput
 from privault.i18n import translator
-from privault.incidents.detectors import compliance_principals, run_checks
+from privault.incidents.detectors import run_checks
 from privault.incidents.notices import (
     PHASES,
     authority_notice,
@@ -31,6 +31,7 @@ from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
 from privault.incidents.workflow import STATUS_LABELS, Risk, Severity, parse_status
 from privault.policy import load_policy
+from privault.policy.roles import require_compliance
 from privault.runtime import open_vault
 
 app = typer.Typer(no_args_is_help=True)
@@ -135,14 +136,14 @@ def list_incidents(
     emit([v.as_json() for v in views], as_json, render)
 
 
-def _may_reveal(ctx: typer.Context) -> bool:
+def _require_compliance(ctx: typer.Context) -> None:
     config = settings(ctx)
     vault = open_vault(config)
     try:
         policy = load_policy(config.policy_path, vault.taxonomy)
     finally:
         vault.close()
-    return operator().removeprefix("cli:") in compliance_principals(policy)
+    require_compliance(policy, operator().removeprefix("cli:"))
 
 
 @app.command("show")
@@ -158,8 +159,7 @@ def show(
     """One incident with its timeline."""
     service = _service(ctx)
     if reveal_reporter:
-        if not _may_reveal(ctx):
-            raise AccessDenied(None, N_("Only the compliance role may reveal a reporter."))
+        _require_compliance(ctx)
         view = service.reveal_reporter(incident, actor=operator())
     else:
         view = service.get(incident)
