@@ -15,13 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from privault.access.gate import AccessGate, ReadResult
 from privault.access.principals import PrincipalService
-from privault.api.auth import Authenticator, Caller, require_admin
+from privault.api.auth import Authenticator, Caller, authorization
 from privault.api.limits import REQUEST_TIMEOUT_SECONDS, offload
 from privault.audit import AuditEntry, Kind, Outcome
 from privault.audit.group import LoopGroup
 from privault.consent.service import ConsentService
 from privault.i18n import Language, negotiate
 from privault.policy import Policy, load_policy
+from privault.policy.roles import require_compliance
 from privault.runtime import Vault
 from privault.store.db import long_writes_running
 
@@ -46,7 +47,7 @@ class ApiServices:
             gate=gate,
             consent=ConsentService.from_vault(vault),
             principals=gate.principals,
-            auth=Authenticator(gate.principals),
+            auth=Authenticator(gate.principals, lambda: gate.engine.policy),
             loop_audit=LoopGroup(gate.audit.record_many),
         )
 
@@ -155,7 +156,7 @@ async def caller(
 ) -> Caller:
     """The key's owner -- the only identity a request can have."""
     auth = services(request).auth
-    header = request.headers.get("authorization")
+    header = authorization(request.scope["headers"])
     found = auth.cached(header)
     if found is None:
         found = await anyio.to_thread.run_sync(auth.authenticate, header)
@@ -170,7 +171,7 @@ async def admin(request: Request) -> Caller:
     who = await caller(request, None)
     api = services(request)
     policy = await anyio.to_thread.run_sync(lambda: api.policy)
-    require_admin(policy, who.principal)
+    require_compliance(policy, who.principal)
     return who
 
 
