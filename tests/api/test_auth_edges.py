@@ -3,31 +3,36 @@ same read served straight from ASGI (``api/direct.py``, for a key the worker acc
 moments ago), a route that needs any caller (``POST /policy/explain``) and one that
 needs the compliance team (``GET /principals``).
 
-Each test below was seen failing with its guard removed by hand (and passing again
-with it restored); the guard it protects:
+Each guard below was removed or broken by hand, one at a time; the tests named failed
+(on every way in unless said otherwise) and passed again once it was restored:
 
-- ``test_a_valid_key_is_accepted`` -- the control: without it a guard that refused
-  everything would pass the rest.
+- ``test_a_valid_key_is_accepted`` -- the control: a guard that refused everything
+  would pass the rest.
 - ``test_the_scheme_is_case_insensitive`` -- ``Authenticator._key`` compares
-  ``scheme.lower()`` (RFC 7235 §2.1: the auth-scheme is case-insensitive); comparing
-  the scheme as sent fails it on every way in.
+  ``scheme.lower()`` (RFC 7235 §2.1: the auth-scheme is case-insensitive; the intended
+  behaviour, as in FastAPI's ``HTTPBearer``).  Comparing it as sent fails this test.
 - ``test_two_authorization_headers_are_refused`` -- ``api.auth.authorization``: more
-  than one ``Authorization`` header is ``Unauthenticated``, even if each would be
-  accepted alone (which key is meant, and which did a proxy add?).  Reading the first
-  (Starlette's ``headers.get``) or the last one instead fails it on every way in:
-  ``DirectRead`` leaves such a request to the route, which refuses it.
-- ``test_a_missing_empty_or_malformed_key_is_refused`` -- ``Authenticator._key``
-  (scheme ``Bearer``, a key starting ``pv_``, at most 200 characters) and
-  ``PrincipalService.authenticate`` (``KEY_FORMAT``, the secret's digest); the direct
-  path serves only keys in ``Authenticator``'s cache, so it refuses them too.
+  than one ``Authorization`` header is ``Unauthenticated``, even when each would be
+  accepted alone (which key is meant, and which did a proxy add?).  Letting the first
+  or the last win, or the route reading ``request.headers.get`` (as it did, so two
+  headers were accepted everywhere: the direct path only left them to the route),
+  fails it; the direct path reading the first header fails it on the direct path.
+- ``test_a_missing_empty_or_malformed_key_is_refused`` -- the scheme check of
+  ``Authenticator._key`` (any scheme accepted: fails) and the secret's digest in
+  ``PrincipalService.authenticate`` (not compared: fails); ``DirectRead._parse``
+  leaving a request whose key is refused to the route (letting ``Unauthenticated``
+  escape: a 500, fails on the direct path and the read route).  ``_key``'s ``pv_``
+  prefix and length checks are a shortcut in front of ``KEY_FORMAT``: removing them
+  changes no answer, so no test here can fail for them.
 - ``test_a_revoked_key_is_refused`` -- ``PrincipalService.authenticate`` checks
-  ``revoked_at``, and revoking through the API drops the worker's cache
-  (``Authenticator.forget``), which the direct path reads.
+  ``revoked_at`` (fails everywhere without it); revoking through the API drops the
+  worker's cache (``Authenticator.forget``; without it the direct path and the admin
+  route, whose key the revoking request had just cached, still answer).
 - ``test_the_key_of_a_removed_principal_is_refused`` -- ``Authenticator.authenticate``
-  accepts a key only if its owner is a principal of the effective policy (file plus
-  run-time principals): the key of someone taken out of the policy is no identity
-  (before, it was a 403 on reads and accepted where no decision is made, such as the
-  incident report form).
+  accepts a key only while its owner is a principal of the effective policy (file and
+  run-time principals).  Before, such a key was a 403 on reads and the admin routes, a
+  200 on ``/policy/explain`` and accepted wherever no decision is made (the incident
+  report).
 """
 
 from __future__ import annotations
