@@ -9,6 +9,7 @@
     ├── CryptoError               key material unavailable or unusable
     │   └── DecryptionError       opaque: tampered, moved, or wrong key, never says which
     ├── AccessDenied              a policy decision said no; carries the decision (403)
+    │   └── AdminRequired         only the compliance team may do this (policy.roles)
     ├── BodyTooLarge              a request body over the server's limit (413)
     ├── RequestTimeout            a request ran past its time limit, nothing returned (504)
     ├── InvalidTransition         a state machine was asked for a move it does not allow
@@ -117,6 +118,23 @@ class RequestTimeout(PrivaultError):
 
     code = "timeout"
     http_status = 504
+
+
+class AdminRequired(AccessDenied):
+    """Only the compliance team may do this (``privault.policy.roles``): an action that
+    states no purpose, so no per-field decision can allow it."""
+
+    code = "admin_required"
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(
+            None,
+            N_(
+                "Only the compliance team (a role granted '%(purpose)s') may do this. "
+                "Ask them to do it for you."
+            ),
+            purpose=purpose,
+        )
 
 
 class InvalidTransition(PrivaultError):

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from privault.calendar import INCIDENT_NOTIFICATION_HOURS
+
 DEFAULT_HOME = Path("~/.privault")
 
 
@@ -123,7 +125,10 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=60, description="Time limit of one webhook request."
     )
     incident_deadline_hours: int = Field(
-        default=72, ge=1, le=720, description="Hours from awareness to notify the authority."
+        default=INCIDENT_NOTIFICATION_HOURS,
+        ge=1,
+        le=720,
+        description="Hours from awareness to notify the authority.",
     )
     incident_warning_hours: tuple[int, ...] = Field(
         default=(24, 12, 4), description="Warn compliance when this many hours are left."

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from privault.api.direct import DirectRead
 from privault.clock import FixedClock
 from privault.runtime import Vault
 from tests.api.s1_world import World, build_world, make_app, serve
@@ -30,3 +32,19 @@ def live(world: World, clock: FixedClock) -> Iterator[str]:
     """The base URL of the app served by uvicorn on 127.0.0.1."""
     with serve(make_app(world.vault.settings, clock)) as base_url:
         yield base_url
+
+
+@pytest.fixture
+def served_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The customers whose reads ``DirectRead`` took on (rather than the route)."""
+    seen: list[str] = []
+    original = DirectRead._parse
+
+    def counting(self: DirectRead, scope: Any) -> Any:
+        found = original(self, scope)
+        if found is not None:
+            seen.append(found[2])
+        return found
+
+    monkeypatch.setattr(DirectRead, "_parse", counting)
+    return seen

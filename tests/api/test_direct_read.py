@@ -14,28 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from privault.api.direct import DirectRead
 from privault.api.services import ApiServices
 from privault.clock import FixedClock
 from privault.store.db import long_writes
 from tests.api.s1_world import MARKETING, SUPPORT, World, auth, make_app
 from tests.audit.test_fail_closed import make_unwritable
-
-
-@pytest.fixture
-def served_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The customers whose reads ``DirectRead`` took on (rather than the route)."""
-    seen: list[str] = []
-    original = DirectRead._parse
-
-    def counting(self: DirectRead, scope: Any) -> Any:
-        found = original(self, scope)
-        if found is not None:
-            seen.append(found[2])
-        return found
-
-    monkeypatch.setattr(DirectRead, "_parse", counting)
-    return seen
 
 
 def _api(client: TestClient) -> ApiServices:

@@ -1,18 +1,21 @@
-"""Who is asking: ``Authorization: Bearer pv_...`` -> the key's owner, and admin checks.
+"""Who is asking: ``Authorization: Bearer pv_...`` -> the key's owner.
 
 The principal of a request is always the owner of the key presented; no header,
-parameter or body member can name another identity.  Successful look-ups are cached
-in memory for a few seconds, keyed by a SHA-256 of the key (the key itself is never
-kept), so a revoked key stops working everywhere within ``CACHE_SECONDS`` -- at once
-in the worker that revoked it, which drops its cache.
+parameter or body member can name another identity.  A request carries exactly one
+``Authorization`` header (``authorization``): with two, which key is meant -- and which
+did a proxy add? -- so it is refused, on the FastAPI routes as on the direct read
+path (``api/direct.py``), which share these functions.  The scheme is ``Bearer`` in any
+case (RFC 7235 §2.1).  A key counts only while its owner is a principal of the policy
+(file or run time): the key of someone taken out of the policy is no identity.
 
-**Administrators** are the compliance team: principals with a role that is granted
-the purpose ``essential.legal_obligation`` (in the example policy, the ``compliance``
-role, e.g. ``sana.malik``), and only internal ones.  They -- and no one else -- may
-change consents through the API (the customer's own path is the preference centre),
-verify the audit trail, explain decisions for other principals and manage principals
-and keys.  These actions state no purpose, so the rule is one fixed grant instead of
-a per-field decision.
+Successful look-ups are cached in memory for a few seconds, keyed by a SHA-256 of the
+key (the key itself is never kept), so a revoked key stops working everywhere within
+``CACHE_SECONDS`` -- at once in the worker that revoked it, which drops its cache.
+
+**Administrators** are the compliance team (``privault.policy.roles``).  They -- and no
+one else -- may change consents through the API (the customer's own path is the
+preference centre), verify the audit trail, explain decisions for other principals and
+manage principals and keys.
 """
 
 from __future__ import annotations
@@ -20,36 +23,30 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from fastapi import Request
-
 from privault.access.principals import PrincipalService, Unauthenticated
-from privault.catalog.taxonomy import covers
-from privault.errors import N_, AccessDenied
+from privault.errors import N_
 from privault.policy import Policy
 
 CACHE_SECONDS: Final[float] = 5.0
 CACHE_MAX: Final[int] = 10_000
-ADMIN_PURPOSE: Final[str] = "essential.legal_obligation"
 MISSING_KEY: Final = N_("Missing or malformed API key.")
+INVALID_KEY: Final = N_("The API key is not valid or has been revoked.")
 
 
-class AdminRequired(AccessDenied):
-    """Only the compliance team may do this (see the module docstring)."""
-
-    code = "admin_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            None,
-            N_(
-                "Only the compliance team (a role granted '%(purpose)s') may do this. "
-                "Ask them to do it for you."
-            ),
-            purpose=ADMIN_PURPOSE,
-        )
+def authorization(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The value of the request's one ``Authorization`` header, from the raw ASGI
+    headers (names in lower case); None without one; ``Unauthenticated`` with more."""
+    found: bytes | None = None
+    for name, value in headers:
+        if name == b"authorization":
+            if found is not None:
+                raise Unauthenticated(MISSING_KEY)
+            found = value
+    return None if found is None else found.decode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +56,17 @@ class Caller:
 
 
 class Authenticator:
-    def __init__(self, principals: PrincipalService, ttl: float = CACHE_SECONDS) -> None:
+    """``policy`` gives the effective policy the gate decides with (refreshed every
+    few seconds); a key's owner must be one of its principals, or one added since."""
+
+    def __init__(
+        self,
+        principals: PrincipalService,
+        policy: Callable[[], Policy],
+        ttl: float = CACHE_SECONDS,
+    ) -> None:
         self.principals = principals
+        self.policy = policy
         self.ttl = ttl
         self._cache: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
@@ -88,33 +94,19 @@ class Authenticator:
         if hit is not None and hit[1] > now:
             return Caller(hit[0], digest)
         principal = self.principals.authenticate(key)
+        if not self._known(principal):
+            raise Unauthenticated(INVALID_KEY)
         with self._lock:
             if len(self._cache) >= CACHE_MAX:
                 self._cache.clear()
             self._cache[digest] = (principal, now + self.ttl)
         return Caller(principal, digest)
 
+    def _known(self, principal: str) -> bool:
+        """A principal of the effective policy, or one added since it was last read."""
+        return principal in self.policy().principals or principal in self.principals.stored()
+
     def forget(self) -> None:
         """Drop every cached key (after a revocation or rotation in this worker)."""
         with self._lock:
             self._cache.clear()
-
-
-def is_admin(policy: Policy, principal: str) -> bool:
-    spec = policy.principals.get(principal)
-    if spec is None or not spec.internal:
-        return False
-    for name in spec.roles:
-        role = policy.roles.get(name)
-        if role is not None and any(covers(p, ADMIN_PURPOSE) for p in role.purposes):
-            return True
-    return False
-
-
-def require_admin(policy: Policy, principal: str) -> None:
-    if not is_admin(policy, principal):
-        raise AdminRequired()
-
-
-def bearer(request: Request) -> str | None:
-    return request.headers.get("authorization")

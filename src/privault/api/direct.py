@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from privault.access.principals import Unauthenticated
+from privault.api.auth import authorization
 from privault.api.problems import privault_problem
 from privault.api.routes.access import (
     FIELDS_MAX_LENGTH,
@@ -88,14 +89,8 @@ class DirectRead:
             return None
         api = scope["app"].state.api
         assert isinstance(api, ApiServices)
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                if authorization is not None:
-                    return None
-                authorization = value.decode("latin-1")
-        try:
-            caller = api.auth.cached(authorization)
+        try:  # one Authorization header (two are refused by the route), a cached key
+            caller = api.auth.cached(authorization(scope["headers"]))
         except Unauthenticated:
             return None
         if caller is None:

@@ -14,11 +14,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from privault.access.gate import AccessGate, ReadResult
 from privault.access.principals import PrincipalService
 from privault.access.reads import ReadScheduler
-from privault.api.auth import Authenticator, Caller, require_admin
+from privault.api.auth import Authenticator, Caller, authorization
 from privault.audit import AuditEntry, Kind, Outcome
 from privault.consent.service import ConsentService
 from privault.i18n import Language, negotiate
 from privault.policy import Policy
+from privault.policy.roles import require_compliance
 from privault.runtime import Vault
 
 
@@ -32,7 +33,10 @@ class ApiServices:
 
     @classmethod
     def build(cls, vault: Vault) -> ApiServices:
-        return cls(vault=vault, auth=Authenticator(vault.principals))
+        return cls(
+            vault=vault,
+            auth=Authenticator(vault.principals, lambda: vault.gate.engine.policy),
+        )
 
     @property
     def gate(self) -> AccessGate:
@@ -117,7 +121,7 @@ async def caller(
 ) -> Caller:
     """The key's owner -- the only identity a request can have."""
     auth = services(request).auth
-    header = request.headers.get("authorization")
+    header = authorization(request.scope["headers"])
     found = auth.cached(header)
     if found is None:
         found = await anyio.to_thread.run_sync(auth.authenticate, header)
@@ -132,7 +136,7 @@ async def admin(request: Request) -> Caller:
     who = await caller(request, None)
     api = services(request)
     policy = await anyio.to_thread.run_sync(lambda: api.policy)
-    require_admin(policy, who.principal)
+    require_compliance(policy, who.principal)
     return who
 
 

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from privault.cli.context import JsonOption, LangOption, emit, principal, vault_for
-from privault.errors import N_, AccessDenied, InvalidInput
+from privault.errors import N_, InvalidInput
 from privault.i18n import translator
-from privault.incidents.detectors import compliance_principals, run_checks
+from privault.incidents.detectors import run_checks
 from privault.incidents.notices import (
     PHASES,
     authority_notice,
@@ -29,6 +29,7 @@ from privault.incidents.notices import (
 from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
 from privault.incidents.workflow import STATUS_LABELS, Risk, Severity, parse_status
+from privault.policy.roles import require_compliance
 
 app = typer.Typer(no_args_is_help=True)
 IdArg = typer.Argument(..., help="Incident id (inc_...).")
@@ -132,8 +133,8 @@ def list_incidents(
     emit([v.as_json() for v in views], as_json, render)
 
 
-def _may_reveal(ctx: typer.Context, service: IncidentService) -> bool:
-    return principal(ctx).removeprefix("cli:") in compliance_principals(service.policy())
+def _require_compliance(ctx: typer.Context, service: IncidentService) -> None:
+    require_compliance(service.policy(), principal(ctx).removeprefix("cli:"))
 
 
 @app.command("show")
@@ -149,8 +150,7 @@ def show(
     """One incident with its timeline."""
     service = _service(ctx)
     if reveal_reporter:
-        if not _may_reveal(ctx, service):
-            raise AccessDenied(None, N_("Only the compliance role may reveal a reporter."))
+        _require_compliance(ctx, service)
         view = service.reveal_reporter(incident, actor=principal(ctx))
     else:
         view = service.get(incident)

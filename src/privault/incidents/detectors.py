@@ -17,8 +17,8 @@ denied burst           ``burst`` or more denied requests by one principal within
                        ``window`` minutes [20, 10]
 audit verify           ``AuditLog.verify()`` reports a problem
 key / policy change    an audit entry of kind ``key`` or ``policy`` by a principal that
-                       is neither in a role granted ``essential.legal_obligation`` (the
-                       compliance role), nor ``cli:<such a principal>``, nor listed in
+                       is neither in the compliance team (``policy.roles``), nor
+                       ``cli:<such a principal>``, nor listed in
                        ``incident_change_principals``
 =====================  =============================================================
 
@@ -43,16 +43,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from privault.audit.canonical import parse_time
 from privault.audit.models import ENTRIES
-from privault.catalog.taxonomy import covers
 from privault.errors import N_, StoreError
 from privault.incidents.models import CURSORS
 from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
 from privault.incidents.workflow import SOURCE_LABELS, Severity, Source
 from privault.policy import Policy
+from privault.policy.roles import compliance_principals
 from privault.scan import Recipient, ScanReport
 
-COMPLIANCE_PURPOSE: Final = "essential.legal_obligation"
 READ_BATCH: Final[int] = 2000
 CHANGE_CURSOR: Final = "key_policy_change"
 # The descriptions below are stored with the incident as written (an English record,
@@ -346,19 +345,6 @@ def detect_audit_failure(service: IncidentService) -> list[tuple[IncidentView, b
 
 
 # -- key and policy changes -----------------------------------------------------------
-
-
-def compliance_principals(policy: Policy) -> frozenset[str]:
-    """Internal principals with a role granted the compliance purpose."""
-    names = set()
-    for name, spec in policy.principals.items():
-        if not spec.internal:
-            continue
-        for role_name in spec.roles:
-            role = policy.roles.get(role_name)
-            if role is not None and any(covers(p, COMPLIANCE_PURPOSE) for p in role.purposes):
-                names.add(name)
-    return frozenset(names)
 
 
 def allowed_changers(service: IncidentService, policy: Policy | None = None) -> frozenset[str]:

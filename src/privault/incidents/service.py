@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.calendar import incident_deadline
 from privault.catalog.fields import FieldCatalog
 from privault.clock import Clock
 from privault.crypto import Keyring
@@ -163,7 +164,7 @@ class IncidentService:
         return scrub(text or "", self.settings.phone_regions)
 
     def deadline_of(self, aware_at: datetime) -> datetime:
-        return aware_at + timedelta(hours=self.settings.incident_deadline_hours)
+        return incident_deadline(aware_at, self.settings.incident_deadline_hours)
 
     def _clock(self, row: Any) -> ClockState:
         deadline = self.deadline_of(row.aware_at)

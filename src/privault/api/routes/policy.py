@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from privault.api.auth import require_admin
 from privault.api.limits import offload
 from privault.api.schemas import ExplainIn, ExplainOut
 from privault.api.services import ApiServices, CallerDep, Lang, Services
 from privault.policy import Request, explain
+from privault.policy.roles import require_compliance
 
 router = APIRouter(tags=["policy"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["policy"])
 def _explain(api: ApiServices, caller: str, body: ExplainIn, lang: str) -> ExplainOut:
     principal = body.principal or caller
     if principal != caller:
-        require_admin(api.policy, caller)  # only compliance may ask about someone else
+        require_compliance(api.policy, caller)  # only compliance may ask about another
     decision = api.gate.decide(
         Request(
             principal,

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from privault.access.principals import IssuedKey
-from privault.api.auth import is_admin
 from privault.api.limits import offload
 from privault.api.schemas import IssuedKeyOut, KeyOut, PrincipalIn, PrincipalOut, PrincipalsPage
 from privault.api.services import AdminDep, ApiServices, Services
+from privault.policy.roles import is_compliance
 
 router = APIRouter(tags=["principals"])
 NamePath = Annotated[str, Path(pattern=r"^[^\W_][\w.@-]{0,127}$")]
@@ -42,7 +42,7 @@ def _page(api: ApiServices, limit: int, after: str | None) -> PrincipalsPage:
                 internal=spec.internal,
                 kind=spec.kind,
                 organisation=spec.organisation,
-                admin=is_admin(policy, name),
+                admin=is_compliance(policy, name),
                 keys=[
                     KeyOut(
                         key_id=k.key_id,
