@@ -42,14 +42,11 @@ import yaml
 from sqlalchemy import create_engine, insert, text
 
 from privault.consent.filters import STATES
-from privault.crypto import create_key_file
 from privault.customers.records import PreparedRecord
 from privault.demo.generator import DemoGenerator
-from privault.policy import load_policy
 from privault.policy.loader import EXAMPLE_POLICY
-from privault.runtime import open_vault
+from privault.runtime import initialise, open_vault
 from privault.settings import Settings
-from privault.store import make_engine, upgrade
 from privault.store.db import session_scope
 
 POSTGRES_URL = os.environ.get(
@@ -93,10 +90,7 @@ def _chunks(total: int) -> Iterator[tuple[int, int]]:
 def build(env: dict[str, Any], customers: int, light: bool = False) -> tuple[list[str], float]:
     """Customers, with ~60% consenting to e-mail marketing; returns sample ids, seconds."""
     settings = Settings(**env)
-    create_key_file(settings.effective_key_file)
-    engine = make_engine(settings)
-    upgrade(engine)
-    engine.dispose()
+    initialise(settings, actor="cli:bench")
     vault = open_vault(settings)
     sample: list[str] = []
     rng = random.Random(5)
@@ -134,7 +128,7 @@ def build(env: dict[str, Any], customers: int, light: bool = False) -> tuple[lis
 def issue_keys(env: dict[str, Any]) -> dict[str, str]:
     vault = open_vault(Settings(**env))
     try:
-        policy = load_policy(vault.settings.policy_path, vault.taxonomy)
+        policy = vault.policy
         service = vault.principals
         return {
             n: service.issue_key(policy, n, actor="cli:test").secret

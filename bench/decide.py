@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from privault.catalog.taxonomy import Taxonomy, ancestors, covers
-from privault.policy import ACTIONS, Policy, PolicyEngine, Request, compile_policy, load_policy
+from privault.policy import ACTIONS, Policy, PolicyEngine, Request, compile_policy
+from privault.runtime import read_policy
 
 SAMPLES = 20_000
 BATCH = 10_000
@@ -169,7 +170,7 @@ def cedar_request(request: Request) -> dict[str, object]:
 
 def main() -> None:
     taxonomy = Taxonomy.load()
-    policy = load_policy(None, taxonomy)
+    policy = read_policy(None, taxonomy)
     engine = compile_policy(policy, taxonomy=taxonomy)
     asked = questions(policy, engine, SAMPLES)
     batch = asked[:BATCH]

@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from privault.clock import FixedClock
-from privault.consent.flows import link_signer
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
@@ -59,9 +58,7 @@ def test_customer_withdraws_marketing_in_the_browser(
 ) -> None:
     (customer,) = make_customers(1, "cs")
     consent.grant(customer.id, "marketing", notice=marketing_notice, channel="phone", actor="agent")
-    url = link_signer(
-        live_server.app_vault.keyring, live_server.app_vault.clock, live_server.app_vault.settings
-    ).url(customer)
+    url = live_server.app_vault.links.url(customer)
     assert url.startswith(live_server.base_url)
     response = page.goto(url)
     assert response is not None and response.status == 200
@@ -93,9 +90,7 @@ def test_urdu_is_right_to_left_and_bad_links_are_refused_in_urdu(
     make_customers: Callable[..., list[CustomerRef]],
 ) -> None:
     (customer,) = make_customers(1, "ur")
-    url = link_signer(
-        live_server.app_vault.keyring, live_server.app_vault.clock, live_server.app_vault.settings
-    ).url(customer)
+    url = live_server.app_vault.links.url(customer)
     opened = page.goto(url)
     assert opened is not None and opened.status == 200
     assert page.get_attribute("html", "dir") == "rtl"

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from privault.api.app import create_app
 from privault.clock import FixedClock
-from privault.consent.flows import link_signer
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
@@ -24,7 +23,7 @@ def client(vault: Vault, clock: FixedClock) -> Iterator[TestClient]:
 
 
 def path(vault: Vault, customer: CustomerRef) -> str:
-    url = link_signer(vault.keyring, vault.clock, vault.settings).url(customer)
+    url = vault.links.url(customer)
     return url[url.index("/preferences/") :]
 
 

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from privault.cli.app import build
-from privault.consent.flows import RequestOutcome, link_signer, request_consent
+from privault.consent.flows import RequestOutcome, request_consent
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
 from privault.customers.service import CustomerRef
@@ -64,7 +64,7 @@ def ask(vault: Vault, purpose: str, **options: Any) -> RequestOutcome:
     """``request_consent`` with the collaborators of ``vault``."""
     return request_consent(
         vault.consent,
-        link_signer(vault.keyring, vault.clock, vault.settings),
+        vault.links,
         vault.customers,
         vault.settings,
         purpose,

@@ -33,11 +33,9 @@ from typing import Protocol
 from babel.dates import format_date
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
-from privault.clock import Clock
 from privault.consent.links import LinkSigner
 from privault.consent.schemas import Notice
 from privault.consent.service import ConsentService
-from privault.crypto import Keyring
 from privault.customers.service import CustomerRef, CustomerService
 from privault.errors import N_, ConfigError, InvalidInput, StoreError
 from privault.i18n import parse_language, translator
@@ -92,11 +90,6 @@ class RequestOutcome:
     no_address: int
     failed: int
     by_language: dict[str, int]
-
-
-def link_signer(keyring: Keyring, clock: Clock, settings: Settings) -> LinkSigner:
-    """The preference-centre links of these settings (base URL, days valid)."""
-    return LinkSigner(keyring, clock, settings.public_base_url, settings.preference_link_days)
 
 
 def compose(customer: CustomerRef, notice: Notice, signer: LinkSigner) -> ConsentMessage:
