@@ -25,31 +25,15 @@ from typing import Final
 
 from fastapi import Request
 
-from privault.access.principals import PrincipalService, Unauthenticated
+from privault.access.principals import PrincipalService
 from privault.catalog.taxonomy import covers
-from privault.errors import N_, AccessDenied
+from privault.errors import N_, AdminRequired, Unauthenticated
 from privault.policy import Policy
 
 CACHE_SECONDS: Final[float] = 5.0
 CACHE_MAX: Final[int] = 10_000
 ADMIN_PURPOSE: Final[str] = "essential.legal_obligation"
 MISSING_KEY: Final = N_("Missing or malformed API key.")
-
-
-class AdminRequired(AccessDenied):
-    """Only the compliance team may do this (see the module docstring)."""
-
-    code = "admin_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            None,
-            N_(
-                "Only the compliance team (a role granted '%(purpose)s') may do this. "
-                "Ask them to do it for you."
-            ),
-            purpose=ADMIN_PURPOSE,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +97,7 @@ def is_admin(policy: Policy, principal: str) -> bool:
 
 def require_admin(policy: Policy, principal: str) -> None:
     if not is_admin(policy, principal):
-        raise AdminRequired()
+        raise AdminRequired(ADMIN_PURPOSE)
 
 
 def bearer(request: Request) -> str | None:

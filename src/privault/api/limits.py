@@ -19,8 +19,8 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from privault.api.problems import PROBLEM_JSON, BodyTooLarge, RequestTimeout
-from privault.errors import N_
+from privault.api.problems import PROBLEM_JSON
+from privault.errors import N_, BodyTooLarge, RequestTimeout
 from privault.i18n import negotiate
 
 MAX_BODY_BYTES: Final[int] = 1024 * 1024

@@ -18,22 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from privault.errors import N_, AccessDenied, PrivaultError
+from privault.errors import N_, AccessDenied, PrivaultError, RequestTimeout
 from privault.i18n import negotiate, translator
 from privault.policy import Decision, explain
 
 PROBLEM_JSON: Final = "application/problem+json"
 log = logging.getLogger("privault.api")
-
-
-class BodyTooLarge(PrivaultError):
-    code = "payload_too_large"
-    http_status = 413
-
-
-class RequestTimeout(PrivaultError):
-    code = "timeout"
-    http_status = 504
 
 
 # Messages for failures that are not a ``PrivaultError``: code -> (status, msgid).

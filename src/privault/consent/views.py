@@ -18,12 +18,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from privault.consent.flows import link_signer
-from privault.consent.links import PATH_PREFIX, InvalidLinkError, LinkClaims
+from privault.consent.links import PATH_PREFIX, LinkClaims
 from privault.consent.schemas import ConsentFacts, Notice
 from privault.consent.service import ConsentService
 from privault.console.pages import page_environment, render_page
 from privault.customers.service import CustomerRef
-from privault.errors import N_, NotFound, PrivaultError
+from privault.errors import N_, InvalidLinkError, NotFound, PrivaultError
 from privault.i18n import Language, negotiate, parse_language, translator
 from privault.runtime import Vault
 
