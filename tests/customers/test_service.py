@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from privault.crypto import Keyring
-from privault.customers.records import RecordRejected
-from privault.errors import Conflict, InvalidInput, NotFound, UnknownKey
+from privault.errors import Conflict, InvalidInput, NotFound, RecordRejected, UnknownKey
 from privault.runtime import Vault
 from privault.store.tables import BlindIndex, Customer
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from privault.access.models import ApiKeyRecord, PrincipalRecord
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
 from privault.clock import Clock
-from privault.errors import N_, Conflict, InvalidInput, NotFound, PrivaultError
+from privault.errors import N_, Conflict, InvalidInput, NotFound, Unauthenticated
 from privault.policy import Policy, PrincipalSpec
 from privault.store.db import session_scope
 from privault.store.tables import table_of
@@ -32,11 +32,6 @@ PRINCIPALS = table_of(PrincipalRecord)
 KEYS = table_of(ApiKeyRecord)
 NAME = re.compile(r"^[^\W_][\w.@-]{0,127}$")
 KEY_FORMAT: Final = re.compile(r"^pv_(?P<id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})$")
-
-
-class Unauthenticated(PrivaultError):
-    code = "unauthenticated"
-    http_status = 401
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from privault.access.principals import PrincipalService, Unauthenticated
-from privault.errors import N_
+from privault.access.principals import PrincipalService
+from privault.errors import N_, Unauthenticated
 from privault.policy import Policy
 
 CACHE_SECONDS: Final[float] = 5.0

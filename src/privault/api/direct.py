@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from privault.access.principals import Unauthenticated
 from privault.api.auth import authorization
 from privault.api.problems import privault_problem
 from privault.api.routes.access import (
@@ -37,7 +36,7 @@ from privault.api.routes.access import (
     record_response,
 )
 from privault.api.services import ApiServices
-from privault.errors import PrivaultError
+from privault.errors import PrivaultError, Unauthenticated
 
 _CUSTOMER: Final = re.compile(PUBLIC_ID_PATTERN)
 _PURPOSE: Final = re.compile(PURPOSE_PATTERN)

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from privault.access.principals import Unauthenticated
 from privault.errors import (
     AccessDenied,
     Conflict,
@@ -24,6 +23,7 @@ from privault.errors import (
     NotFound,
     PrivaultError,
     StoreError,
+    Unauthenticated,
 )
 
 

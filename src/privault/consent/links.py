@@ -10,38 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from privault.clock import Clock
 from privault.crypto import Keyring
 from privault.customers.service import CustomerRef
-from privault.errors import N_, PrivaultError
+from privault.errors import ExpiredLinkError, InvalidLinkError
 from privault.i18n import Language, parse_language
 
 LINK_PURPOSE = "consent.preference-link.v1"
 PATH_PREFIX = "/preferences"
-
-
-class InvalidLinkError(PrivaultError):
-    """An altered or malformed link.  ``lang`` is the language written in the link, if any
-    could be read: the refusal page uses it, else the browser's preference."""
-
-    code = "link_invalid"
-    http_status: ClassVar[int] = 403
-
-    def __init__(self, lang: Language | None, template: str | None = None) -> None:
-        self.lang = lang
-        super().__init__(template or N_("This link is not valid."))
-
-
-class ExpiredLinkError(InvalidLinkError):
-    code = "link_expired"
-    http_status: ClassVar[int] = 410
-
-    def __init__(self, lang: Language) -> None:
-        super().__init__(lang, N_("This link has expired."))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,13 @@ from typing import Final, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from privault.consent.links import PATH_PREFIX, InvalidLinkError
+from privault.consent.links import PATH_PREFIX
 from privault.consent.schemas import ConsentFacts, Notice
 from privault.console.csrf import FORM_EXPIRED, FormExpired, GuardedForm
 from privault.console.pages import render_page
 from privault.console.services import PageServices, page_services
 from privault.customers.service import CustomerRef
-from privault.errors import N_, NotFound, PrivaultError
+from privault.errors import N_, InvalidLinkError, NotFound, PrivaultError
 from privault.i18n import Language, negotiate, parse_language, translator
 
 router = APIRouter(prefix=PATH_PREFIX, include_in_schema=False)

@@ -29,9 +29,9 @@ from privault.audit import AuditEntry, AuditLog, Kind
 from privault.audit import Outcome as AuditOutcome
 from privault.catalog.fields import FieldCatalog
 from privault.crypto import KeyProvider, Keyring, open_keyring
-from privault.customers.records import PreparedRecord, RecordRejected, prepare_new
+from privault.customers.records import PreparedRecord, prepare_new
 from privault.customers.service import CustomerService
-from privault.errors import N_, InvalidInput, PrivaultError
+from privault.errors import N_, InvalidInput, PrivaultError, RecordRejected
 from privault.store.db import analyze, bulk_load
 
 BATCH_SIZE: Final[int] = 2000

@@ -9,22 +9,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from privault.catalog.fields import FieldCatalog
 from privault.catalog.kinds import canonical, match_key
 from privault.crypto import Keyring
-from privault.errors import N_, InvalidInput, PrivaultError
+from privault.errors import FieldProblem, PrivaultError, RecordRejected
 from privault.i18n import LANGUAGES, parse_language
-
-
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    """Why one value was rejected: the field and a message that never repeats the value."""
-
-    field: str
-    message: str
 
 
 class PreparedRecord(NamedTuple):
@@ -38,22 +29,6 @@ class PreparedRecord(NamedTuple):
     key_version: int
     sealed: bytes
     indexes: tuple[tuple[str, bytes], ...]
-
-
-class RecordRejected(InvalidInput):
-    """Some values of a record are invalid; ``problems`` says which and why."""
-
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(
-            N_("The record has %(count)s invalid value(s): %(details)s"),
-            count=len(self.problems),
-            details="; ".join(f"{p.field}: {p.message}" for p in self.problems),
-        )
-
-    def __reduce__(self) -> tuple[type[RecordRejected], tuple[tuple[FieldProblem, ...]]]:
-        # Raised in import worker processes: it must cross back to the parent intact.
-        return (type(self), (self.problems,))
 
 
 def new_customer_ids() -> tuple[str, str]:
