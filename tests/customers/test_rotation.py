@@ -47,8 +47,12 @@ def test_key_changes_are_audited(vault: Vault) -> None:
     provider = key_provider(vault.settings)
     rotate(vault.engine, provider, clock=vault.clock, actor="cli:sana")
     retire(vault.engine, provider, 1, clock=vault.clock, actor="cli:sana")
-    log = AuditLog(open_vault(vault.settings, vault.clock))
-    actions = [(e.entry.kind, e.entry.action, e.entry.principal) for e in log.entries(limit=10)]
-    assert ("key", "key.retire", "cli:sana") in actions
-    assert ("key", "key.rotate", "cli:sana") in actions
-    assert log.verify().ok
+    reopened = open_vault(vault.settings, vault.clock)
+    try:
+        log = AuditLog(reopened)
+        actions = [(e.entry.kind, e.entry.action, e.entry.principal) for e in log.entries(limit=10)]
+        assert ("key", "key.retire", "cli:sana") in actions
+        assert ("key", "key.rotate", "cli:sana") in actions
+        assert log.verify().ok
+    finally:
+        reopened.close()

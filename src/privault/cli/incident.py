@@ -39,8 +39,11 @@ Repeat = list[str] | None
 
 
 def _service(ctx: typer.Context) -> IncidentService:
+    """The service over a vault that is closed when the command ends."""
     config = settings(ctx)
-    return IncidentService(open_vault(config), Notifier(config))
+    vault = open_vault(config)
+    ctx.call_on_close(vault.close)
+    return IncidentService(vault, Notifier(config))
 
 
 def _when(value: str | None) -> datetime | None:
