@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from privault.access.egress import EgressDecider
 from privault.access.gate import AccessGate
 from privault.access.principals import PrincipalService
 from privault.access.reads import ReadScheduler
@@ -190,6 +191,11 @@ class Vault:
             default_registry(self.settings.phone_regions),
             matcher=ExactMatcher(index, self.keyring),
         )
+
+    @cached_property
+    def egress(self) -> EgressDecider:
+        """The scanner's egress policy: the gate's decision and the consent ledger."""
+        return EgressDecider(self.gate)
 
     def block_handler(self, actor: str) -> BlockHandler:
         """R7: a ``block`` verdict opens an incident (or adds to the open one)."""
