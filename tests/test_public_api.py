@@ -54,6 +54,7 @@ PUBLIC: dict[str, list[str]] = {
         "ExportStream",
         "Record",
         "RemoteDecision",
+        "ScanResult",
         "Summary",
     ],
     "privault.policy": [

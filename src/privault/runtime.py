@@ -193,6 +193,23 @@ class Vault:
         )
 
     @cached_property
+    def _live_scanner(self) -> Scanner:
+        return self.scanner()
+
+    def live_scanner(self) -> Scanner:
+        """One scanner kept for a server's life, its index brought up to date (only the
+        rows added since the last call are read)."""
+        scanner = self._live_scanner
+        if scanner.matcher is not None:
+            scanner.matcher.index.refresh()
+        return scanner
+
+    @cached_property
+    def plain_scanner(self) -> Scanner:
+        """The recognisers alone (``--no-match``, ``"match": false``)."""
+        return recognisers_only(self.settings)
+
+    @cached_property
     def egress(self) -> EgressDecider:
         """The scanner's egress policy: the gate's decision and the consent ledger."""
         return EgressDecider(self.gate)
