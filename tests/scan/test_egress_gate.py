@@ -116,6 +116,16 @@ def test_unknown_and_external_recipients_are_blocked(
     assert "unknown_recipient" in {c for x in verdict.ruling.customers for c in x.deny.values()}
 
 
+def test_an_unknown_domain_is_placed_by_its_country_code(world: Vault, tmp_path: Path) -> None:
+    leak = _emails(tmp_path, CONSENTING)
+    verdict = _verdict(
+        _scan(world, leak, "ayesha.khan", Recipient(address="x@mail.example.pk"), MARKETING)
+    )
+    assert verdict.decision == "block"
+    assert verdict.to_dict()["recipient"]["country"] == "PK"
+    assert verdict.to_dict()["recipient"]["name"] == "external:mail.example.pk"
+
+
 def test_without_purpose_customer_data_is_blocked(world: Vault, tmp_path: Path) -> None:
     leak = _emails(tmp_path, CUSTOMERS)
     for recipient in (Recipient(address="x@gmail.example"), Recipient(name="ayesha.khan")):
@@ -167,6 +177,8 @@ def test_the_processor_receives_the_consented_newsletter_list_named_as_processor
             "basis": "processor",
             "country": "DE",
         }
+        assert "basis_processor" in {r.code for r in verdict.reasons}
+        assert "Art. 28" in verdict.to_dict("en")["reasons"][-1]["message"]
 
 
 def test_a_customer_may_receive_their_own_data(world: Vault, tmp_path: Path) -> None:
@@ -178,6 +190,7 @@ def test_a_customer_may_receive_their_own_data(world: Vault, tmp_path: Path) -> 
     )
     assert verdict.decision == "allow"
     assert verdict.ruling is not None and verdict.ruling.basis == "data_subject"
+    assert "basis_data_subject" in {r.code for r in verdict.reasons}
     # ... but another customer's letter to them is a disclosure to an outsider
     other = CUSTOMERS[0][2]
     verdict = _verdict(_scan(world, letter, "jana.dvorakova", Recipient(address=other), SUPPORT))
@@ -244,3 +257,28 @@ def test_a_surname_alone_is_no_customer(world: Vault, tmp_path: Path) -> None:
     report = _scan(world, note, "jana.dvorakova", Recipient(name="tomas.kral"), SUPPORT)
     assert report.matches.customers == 1
     assert set(report.matches.by_field) == {"email", "full_name"}
+
+
+def test_a_third_party_needs_sharing_consent_a_legal_recipient_does_not(
+    world: Vault, tmp_path: Path
+) -> None:
+    mails = _emails(tmp_path, CONSENTING)
+    policy = world.gate.engine.policy
+    for relationship, decision in (("third_party", "block"), ("legal_obligation", "allow")):
+        brightmail = replace(policy.recipients["brightmail"], relationship=relationship)
+        world.gate._policy = replace(
+            world.policy, recipients={**policy.recipients, "brightmail": brightmail}
+        )
+        world.gate.refresh()
+        verdict = _verdict(
+            _scan(world, mails, "ayesha.khan", Recipient(name="brightmail"), MARKETING)
+        )
+        assert verdict.decision == decision, relationship
+        assert verdict.ruling is not None
+        if decision == "block":
+            assert {c for x in verdict.ruling.customers for c in x.deny.values()} == {
+                "sharing_consent_required"
+            }
+            assert [a.code for a in verdict.actions] == ["ask_consent"]
+        else:
+            assert "basis_legal_obligation" in {r.code for r in verdict.reasons}

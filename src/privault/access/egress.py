@@ -65,6 +65,19 @@ def scan_reason(item: PolicyReason) -> Reason:
     return Reason(item.code, item.message, dict(item.params))
 
 
+# Country-code top-level domains that are not the ISO code of their country.
+_CCTLD_EXCEPTIONS: Final[Mapping[str, str]] = {"uk": "GB", "eu": "EU"}
+
+
+def country_of_domain(domain: str) -> str | None:
+    """Where an unknown address's domain points, by its country-code TLD (``.pk`` ->
+    ``PK``); None for generic TLDs (``.com``), whose country the policy must declare."""
+    tld = domain.rpartition(".")[2].lower()
+    if len(tld) != 2 or not tld.isalpha():
+        return None
+    return _CCTLD_EXCEPTIONS.get(tld, tld.upper())
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedRecipient:
     """Who the recipient is to the policy: ``request`` is what the decision is asked
@@ -149,7 +162,7 @@ class EgressDecider:
             if owners & matches.customer_ids:
                 return ResolvedRecipient("subject", "data-subject", None, "data_subject")
         label = external_label(address)
-        return ResolvedRecipient("external", label, label)
+        return ResolvedRecipient("external", label, label, None, country_of_domain(domain))
 
     def _named(self, name: str, asker: str) -> ResolvedRecipient | None:
         policy = self.policy

@@ -48,6 +48,22 @@ ACTIONS: Final[dict[str, str]] = {
     "state_purpose": N_("State the purpose of sending it (--purpose)."),
 }
 CONSENT_CODES: Final = frozenset({"consent_required", "sharing_consent_required"})
+# The ground a disclosure rests on when it is not the customers' consent: the verdict
+# names it (GDPR Art. 28 processors, Art. 6(1)(c) legal duties, the data subject).
+BASIS_REASONS: Final[dict[str, str]] = {
+    "processor": N_(
+        "'%(recipient)s' processes the data for us under an Art. 28 contract: a processor, "
+        "not a third party, so no consent to sharing is needed"
+    ),
+    "legal_obligation": N_(
+        "the law requires us to disclose this to '%(recipient)s' (Art. 6(1)(c)), so no "
+        "consent to sharing is needed"
+    ),
+    "data_subject": N_(
+        "the recipient is the customer the data is about: their own data is no disclosure "
+        "to a third party"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +344,14 @@ def decide(report: ScanReport, ruling: Ruling) -> EgressVerdict:
                 blocked = True
             if codes & CONSENT_CODES:
                 actions.append("ask_consent")
+    if ruling.basis in BASIS_REASONS and ours.customers and ruling.released():
+        reasons.append(
+            Reason(
+                f"basis_{ruling.basis}",
+                BASIS_REASONS[ruling.basis],
+                {"recipient": ruling.recipient},
+            )
+        )
     if weak:
         reasons.append(
             Reason(
