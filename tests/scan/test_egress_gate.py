@@ -103,7 +103,13 @@ def test_copy_to_the_friend_is_blocked(world: Vault, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "recipient",
-    [Recipient(name="some-friend"), Recipient(address="friend@gmail.example"), None],
+    [
+        Recipient(name="some-friend"),
+        Recipient(name="Tomáš Král (my friend)"),
+        Recipient(address="friend@gmail.example"),
+        Recipient(address="not an address"),
+        None,
+    ],
 )
 def test_unknown_and_external_recipients_are_blocked(
     world: Vault, tmp_path: Path, recipient: Recipient | None

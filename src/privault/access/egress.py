@@ -18,6 +18,7 @@ before the verdict is returned: if the trail cannot be written the scan fails.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ def scan_reason(item: PolicyReason) -> Reason:
     return Reason(item.code, item.message, dict(item.params))
 
 
+_SAFE: Final = re.compile(r"[^\w.@-]+")
 # Country-code top-level domains that are not the ISO code of their country.
 _CCTLD_EXCEPTIONS: Final[Mapping[str, str]] = {"uk": "GB", "eu": "EU"}
 
@@ -93,7 +95,7 @@ class ResolvedRecipient:
 def external_label(address: str) -> str:
     """An unknown address as reports may name it: its domain only (the address itself
     may be a customer's)."""
-    domain = address.rpartition("@")[2].strip().lower()
+    domain = _SAFE.sub("-", address.rpartition("@")[2].strip().lower()).strip("-_.")[:100]
     return f"external:{domain}" if domain else "external"
 
 
@@ -143,9 +145,9 @@ class EgressDecider:
             return ResolvedRecipient("external", "external", "external")
         policy = self.policy
         if recipient.name is not None:
-            return self._named(recipient.name.strip(), asker) or ResolvedRecipient(
-                "external", recipient.name.strip(), recipient.name.strip()
-            )
+            name = recipient.name.strip()
+            label = _SAFE.sub("-", name).strip("-_.")[:100] or "external"
+            return self._named(name, asker) or ResolvedRecipient("external", label, label)
         address = (recipient.address or "").strip().lower()
         named = self._named(address, asker)
         if named is not None:
