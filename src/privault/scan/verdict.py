@@ -22,7 +22,6 @@ from privault.scan.model import (
     ENTITY_NOUNS,
     FIELD_NOUNS,
     HIGH_RISK,
-    PERSON,
     CustomerMatches,
     Reason,
     ScanReport,
@@ -338,7 +337,6 @@ def decide(report: ScanReport, ruling: Ruling) -> EgressVerdict:
             reasons.extend(ruling.reasons)
             if released:
                 partial = True
-                narrow = _narrow(ruling)
                 actions.append("narrow")
             else:
                 blocked = True
@@ -379,10 +377,9 @@ def decide(report: ScanReport, ruling: Ruling) -> EgressVerdict:
                     {"count": risky},
                 )
             )
-        elif ruling.kind != "subject" and not (
-            ruling.basis and ours.customers and set(counts) <= {PERSON}
-        ):
+        elif ruling.kind != "subject":
             partial = True
+            actions.append("narrow")
             reasons.append(
                 Reason(
                     "personal_data_external",
@@ -398,11 +395,13 @@ def decide(report: ScanReport, ruling: Ruling) -> EgressVerdict:
     decision: Literal["allow", "redact", "block"] = (
         "block" if blocked else "redact" if partial else "allow"
     )
+    if decision == "redact":
+        narrow = _narrow(ruling) or Narrow((), (), len(ruling.customers))
     return EgressVerdict(
         decision,
         tuple(reasons),
         ruling=ruling,
-        narrow=narrow if decision == "redact" else None,
+        narrow=narrow,
         actions=tuple(Action(a) for a in dict.fromkeys(actions)),
         weak_names=weak,
     )
