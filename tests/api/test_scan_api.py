@@ -42,6 +42,7 @@ def test_s1_egress_over_http(world: World, client: TestClient) -> None:
     assert upload.status_code == 200, upload.text
     verdict = upload.json()["verdict"]
     assert verdict["decision"] == "redact"
+    assert verdict["explanation"]["lang"] == "ur" and verdict["explanation"]["direction"] == "rtl"
     assert verdict["narrow"]["customers"] == len(CONSENTING)
     allowed = client.post(
         "/api/v1/scan",

@@ -111,6 +111,9 @@ def test_s1_consented_emails_to_the_marketing_role(home: Path, tmp_path: Path) -
     assert verdict["narrow"]["customers"] == 2 and verdict["narrow"]["fields"] == ["email"]
     assert [a["code"] for a in verdict["actions"]] == ["narrow", "ask_consent"]
     assert "preferencí" in verdict["actions"][1]["message"]  # translated, not only the headline
+    explanation = verdict["explanation"]
+    assert explanation["lang"] == "cs" and "ayesha.khan" in explanation["request"]
+    assert explanation["fields"][0]["field"] == "email"
     (field,) = verdict["fields"]
     assert (field["field"], field["customers_allowed"], field["customers_denied"]) == (
         "email",

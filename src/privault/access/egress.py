@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Connection, case, null, select
 
@@ -31,7 +31,7 @@ from privault.access.conditions import CUSTOMERS, Joined
 from privault.access.gate import AccessGate
 from privault.audit import AuditEntry, Kind, Outcome
 from privault.errors import InvalidInput
-from privault.policy import Condition, Decision, Policy, Request
+from privault.policy import Condition, Decision, Policy, Request, explain
 from privault.policy.reasons import Reason as PolicyReason
 from privault.scan.model import CustomerMatches, Reason, ScanReport
 from privault.scan.verdict import (
@@ -124,6 +124,10 @@ def _failures(
         for row in connection.execute(statement):
             out[str(row[0])] = (str(row[1]), tuple(row[2:]))
     return out
+
+
+def _explainer(decision: Decision) -> Callable[[str], Mapping[str, Any]]:
+    return lambda lang: explain(decision, lang).as_dict()
 
 
 class EgressDecider:
@@ -293,6 +297,7 @@ class EgressDecider:
             fields=rulings,
             customers=tuple(customers),
             reasons=request_reasons,
+            explain=None if decision is None else _explainer(decision),
         )
 
     @staticmethod

@@ -524,6 +524,24 @@ class ScanNarrowOut(BaseModel):
     customers_withheld: int
 
 
+class FieldExplanationOut(BaseModel):
+    field: str
+    headline: str
+    conditional: bool
+    reasons: list[str]
+
+
+class ExplanationOut(BaseModel):
+    """The policy decision in the asker's language (``Accept-Language``)."""
+
+    lang: str
+    direction: Literal["ltr", "rtl"]
+    request: str
+    summary: str
+    notes: list[str]
+    fields: list[FieldExplanationOut]
+
+
 class VerdictOut(BaseModel):
     """``allow``, ``redact`` (part may leave: ``narrow``) or ``block``, with the policy's
     reasons per field and per customer (public ids only), and the ways forward."""
@@ -539,6 +557,7 @@ class VerdictOut(BaseModel):
     customers_not_listed: int
     narrow: ScanNarrowOut | None
     actions: list[ScanMessageOut]
+    explanation: ExplanationOut | None
     possible_personal_data_weak: int
     audit_seq: int
 

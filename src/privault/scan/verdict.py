@@ -12,7 +12,7 @@ sees it (fail closed).  A ``block`` is then handed to ``BlockHandler``s (inciden
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
@@ -141,6 +141,11 @@ class Ruling:
     fields: tuple[FieldRuling, ...] = ()
     customers: tuple[CustomerRuling, ...] = ()
     reasons: tuple[Reason, ...] = ()
+    # The policy decision in words, in a given language (``policy.explain``), when the
+    # policy was asked; names and codes only.
+    explain: Callable[[str], Mapping[str, Any]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def external(self) -> bool:
@@ -238,6 +243,9 @@ class EgressVerdict(Verdict):
                 "customers_not_listed": max(0, len(ruling.customers) - MAX_LISTED) if ruling else 0,
                 "narrow": self.narrow.to_dict() if self.narrow else None,
                 "actions": [a.to_dict(lang) for a in self.actions],
+                "explanation": dict(ruling.explain(lang))
+                if ruling is not None and ruling.explain is not None
+                else None,
                 "possible_personal_data_weak": self.weak_names,
                 "audit_seq": self.audit_seq,
             }
