@@ -14,6 +14,7 @@ import pytest
 
 from privault.consent.schemas import NoticeDraft
 from privault.errors import AuditUnavailable
+from privault.policy.model import Relationship
 from privault.runtime import Vault
 from privault.scan import EgressVerdict, Recipient, ScanReport, scan_paths
 
@@ -270,7 +271,11 @@ def test_a_third_party_needs_sharing_consent_a_legal_recipient_does_not(
 ) -> None:
     mails = _emails(tmp_path, CONSENTING)
     policy = world.gate.engine.policy
-    for relationship, decision in (("third_party", "block"), ("legal_obligation", "allow")):
+    cases: tuple[tuple[Relationship, str], ...] = (
+        ("third_party", "block"),
+        ("legal_obligation", "allow"),
+    )
+    for relationship, decision in cases:
         brightmail = replace(policy.recipients["brightmail"], relationship=relationship)
         world.gate._policy = replace(
             world.policy, recipients={**policy.recipients, "brightmail": brightmail}
