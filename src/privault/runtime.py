@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from privault.access.egress import EgressDecider
 from privault.access.gate import AccessGate
 from privault.access.principals import PrincipalService
 from privault.access.reads import ReadScheduler
@@ -196,6 +197,28 @@ class Vault:
             default_registry(self.settings.phone_regions),
             matcher=ExactMatcher(index, self.keyring),
         )
+
+    @cached_property
+    def _live_scanner(self) -> Scanner:
+        return self.scanner()
+
+    def live_scanner(self) -> Scanner:
+        """One scanner kept for a server's life, its index brought up to date (only the
+        rows added since the last call are read)."""
+        scanner = self._live_scanner
+        if scanner.matcher is not None:
+            scanner.matcher.index.refresh()
+        return scanner
+
+    @cached_property
+    def plain_scanner(self) -> Scanner:
+        """The recognisers alone (``--no-match``, ``"match": false``)."""
+        return recognisers_only(self.settings)
+
+    @cached_property
+    def egress(self) -> EgressDecider:
+        """The scanner's egress policy: the gate's decision and the consent ledger."""
+        return EgressDecider(self.gate)
 
     def block_handler(self, actor: str) -> BlockHandler:
         """R7: a ``block`` verdict opens an incident (or adds to the open one)."""

@@ -49,7 +49,6 @@ READS: frozenset[Path_] = frozenset(
         ("policy", "explain"),
         ("policy", "test"),
         ("principals", "list"),
-        ("scan",),  # a verdict; a block opens an incident, audited by the incident service
         ("serve",),
     }
 )
@@ -83,6 +82,12 @@ def _import(world: World) -> list[str]:
     path = world.tmp / "more.csv"
     path.write_text("first_name,last_name,email\nIva,Malá,iva.mala@example.cz\n", encoding="utf-8")
     return ["customers", "import", str(path), "--collected-for", "essential.service"]
+
+
+def _scan(world: World) -> list[str]:
+    path = world.tmp / "note.txt"
+    path.write_text("The meeting moved to Thursday.\n", encoding="utf-8")
+    return ["scan", str(path), "--recipient", "tomas.kral", "--purpose", "essential.service"]
 
 
 MARKETING = "marketing.communications.email"
@@ -184,6 +189,8 @@ CHANGES: dict[Path_, tuple[Args, str]] = {
         "incident.transition",
     ),
     ("incident", "check"): (lambda w: ["incident", "check"], "incident."),
+    # every verdict, before it is shown (a block also opens an incident)
+    ("scan",): (_scan, "egress.scan"),
 }
 
 
