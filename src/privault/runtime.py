@@ -42,6 +42,7 @@ from privault.errors import N_, ConfigError
 from privault.incidents.detectors import IncidentBlockHandler
 from privault.incidents.notify import Notifier
 from privault.incidents.service import IncidentService
+from privault.incidents.velocity import VelocityCounter
 from privault.policy import Policy, load_policy
 from privault.scan import (
     BlockHandler,
@@ -108,7 +109,14 @@ class Vault:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine, self.keyring, self.clock)
+        # Each batch of decisions also counts the distinct customers every principal
+        # read, in the batch's own transaction (R7: the velocity detector).
+        return AuditLog(
+            self.engine,
+            self.keyring,
+            self.clock,
+            observer=VelocityCounter(self.settings.incident_velocity_window_seconds),
+        )
 
     # -- the services ------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from privault.cli.context import JsonOption, LangOption, emit, principal, settings, vault_for
 from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
+from privault.policy.roles import require_compliance
 from privault.runtime import recognisers_only
 from privault.scan import BlockHandler, Recipient, ScanReport, scan_paths
 
@@ -35,7 +36,9 @@ def scan(
     redact: Path | None = typer.Option(None, "--redact", help="Write a masked copy here."),
     no_match: bool = typer.Option(False, "--no-match", help="Do not match against our customers."),
     no_incident: bool = typer.Option(
-        False, "--no-incident", help="Do not open an incident when the verdict is block."
+        False,
+        "--no-incident",
+        help="Compliance only: do not open an incident when the verdict is block.",
     ),
     as_json: bool = JsonOption,
     lang: str = LangOption,
@@ -51,6 +54,9 @@ def scan(
             scanner = recognisers_only(settings(ctx))
         else:
             vault = stack.enter_context(vault_for(ctx))
+            if no_incident:
+                # R7: only compliance may scan without the incident hook.
+                require_compliance(vault.effective_policy(), principal(ctx).removeprefix("cli:"))
             scanner = vault.scanner()
             if not no_incident:
                 handlers.append(vault.block_handler(principal(ctx)))
