@@ -355,7 +355,7 @@ def draft_notice(
 @app.command("check")
 def check(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Run every detector and the deadline warnings (suitable for cron)."""
-    result = run_checks(_service(ctx))
+    result = run_checks(_service(ctx), actor=principal(ctx))
     emit(result.as_json(), as_json, lambda out: out.print(result.as_json()))
 
 

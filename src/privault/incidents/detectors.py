@@ -492,9 +492,11 @@ class CheckReport:
         }
 
 
-def run_checks(service: IncidentService, policy: Policy | None = None) -> CheckReport:
+def run_checks(
+    service: IncidentService, policy: Policy | None = None, *, actor: str = "privault"
+) -> CheckReport:
     """Every detector, then the deadline warnings: what ``privault incident check``
-    (run from cron) does."""
+    (run from cron) does; the run itself is audited as ``actor``'s."""
     raised: list[tuple[IncidentView, bool]] = []
     raised += detect_audit_failure(service)
     raised += detect_key_policy_changes(service, policy)
@@ -502,4 +504,14 @@ def run_checks(service: IncidentService, policy: Policy | None = None) -> CheckR
     raised += detect_denied_bursts(service)
     raised += detect_velocity(service, policy)
     warnings = service.check_deadlines()
-    return CheckReport(raised, warnings, service.overdue())
+    report = CheckReport(raised, warnings, service.overdue())
+    service.record_check(
+        actor,
+        {
+            "raised": len(raised),
+            "opened": sum(1 for _, opened in raised if opened),
+            "warnings": len(warnings),
+            "overdue": len(report.overdue),
+        },
+    )
+    return report

@@ -839,6 +839,23 @@ class IncidentService:
             self._audit(connection, "incident.aware", actor, incident_id)
         return self.get(incident_id)
 
+    def record_check(self, actor: str, counts: Mapping[str, int]) -> None:
+        """Audit a run of the detectors (``incident check``): who ran it and what it
+        found, in numbers -- also when it found nothing."""
+        actor = _name(actor, "actor")
+        with self.engine.begin() as connection:
+            self.audit.append(
+                connection,
+                AuditEntry(
+                    at=self._now(),
+                    kind=Kind.INCIDENT,
+                    action="incident.check",
+                    principal=actor,
+                    outcome=Outcome.SUCCEEDED,
+                    counts=dict(counts),
+                ),
+            )
+
     def require_breach(self, view: IncidentView) -> None:
         """``InvalidInput`` for a prevented attempt: no Art. 33 or 34 notice for it."""
         if view.nature is Nature.PREVENTED_ATTEMPT:

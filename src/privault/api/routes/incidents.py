@@ -126,7 +126,7 @@ async def register(
 
 @router.post("/check", summary="Run the detectors and deadline warnings")
 async def check(api: Services, who: AdminDep, service: Incidents) -> dict[str, Any]:
-    result = await offload(api.request_timeout, run_checks, service)
+    result = await offload(api.request_timeout, run_checks, service, actor=who.principal)
     return result.as_json()
 
 
