@@ -199,9 +199,10 @@ class Vault:
             matcher=ExactMatcher(index, self.keyring),
         )
 
-    def block_handler(self, actor: str) -> BlockHandler:
-        """R7: a ``block`` verdict opens an incident (or adds to the open one)."""
-        return IncidentBlockHandler(self.incidents, actor=actor)
+    def block_handler(self, actor: str, *, open_incident: bool = True) -> BlockHandler:
+        """R7: a ``block`` verdict opens an incident (or adds to the open one); with
+        ``open_incident=False`` (compliance only, ``--no-incident``) it is audited."""
+        return IncidentBlockHandler(self.incidents, actor=actor, open_incident=open_incident)
 
     # -- key ring operations -------------------------------------------------------
 

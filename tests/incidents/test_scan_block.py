@@ -139,6 +139,9 @@ def test_no_incident_flag_opts_out(vault: Vault, settings: Settings, exported: P
         assert refused.exit_code != 0 and isinstance(refused.exception, AdminRequired)
     result = runner.invoke(app(), ["--as", "sana.malik", *command], env=env)
     assert result.exit_code == 3, result.output
+    (entry,) = [e.entry for e in vault.audit.entries(limit=5) if e.entry.kind.value == "incident"]
+    assert entry.action == "incident.not_raised" and entry.principal == "sana.malik"
+    assert entry.details["reason"] == "no_incident_flag" and entry.counts["customers"] == 6
     listed = runner.invoke(app(), ["incident", "list", "--json"], env=env)
     assert json.loads(listed.stdout) == []
 
@@ -157,6 +160,8 @@ def test_a_typo_in_the_path_opens_no_incident(
     result = runner.invoke(app(), ["scan", str(missing), "--recipient", "tomas.kral"], env=env)
     assert result.exit_code == 3, result.output
     assert vault.incidents.find() == []
+    entry = vault.audit.entries(limit=1)[0].entry  # audited all the same
+    assert entry.action == "incident.not_raised" and entry.details["reason"] == "nothing_found"
 
 
 def test_blocked_transfer_converts_into_a_suspected_breach(

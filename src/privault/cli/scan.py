@@ -58,8 +58,7 @@ def scan(
                 # R7: only compliance may scan without the incident hook.
                 require_compliance(vault.effective_policy(), principal(ctx).removeprefix("cli:"))
             scanner = vault.scanner()
-            if not no_incident:
-                handlers.append(vault.block_handler(principal(ctx)))
+            handlers.append(vault.block_handler(principal(ctx), open_incident=not no_incident))
         target = (
             Recipient(name=recipient)
             if recipient

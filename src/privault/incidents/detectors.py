@@ -65,6 +65,9 @@ from privault.scan import Recipient, ScanReport
 
 READ_BATCH: Final[int] = 2000
 OPERATOR_PREFIX: Final = "cli:"
+DEMO_SETUP: Final = "demo"
+"""Whom ``privault demo`` acts for while it plays the S1 story: entries the operator
+wrote on behalf of the demo set-up are administrative, and no detector counts them."""
 CHANGE_CURSOR: Final = "key_policy_change"
 # The descriptions below are stored with the incident as written (an English record,
 # like the register itself); their headings and labels are translated where shown.
@@ -108,9 +111,13 @@ class IncidentBlockHandler:
     reason codes; the customers' internal ids go to ``incident_subjects`` (for Art. 34
     notices); no matched value and no recipient address is kept."""
 
-    def __init__(self, service: IncidentService, *, actor: str = "privault") -> None:
+    def __init__(
+        self, service: IncidentService, *, actor: str = "privault", open_incident: bool = True
+    ) -> None:
         self.service = service
         self.actor = actor
+        # False: compliance scanned with ``--no-incident``; the block is only audited.
+        self.open_incident = open_incident
         self.raised: list[tuple[IncidentView, bool]] = []
 
     def on_block(
@@ -122,7 +129,19 @@ class IncidentBlockHandler:
         if not matches.customers and not any(report.counts.values()):
             # Nothing personal was found: the block is about files that could not be
             # read (a typo'd path, a broken archive).  The operator's mistake is no
-            # attempt to move data; the scan's own audit entry records it.
+            # attempt to move data: audited, no incident.
+            self.service.record_not_raised(
+                self.actor, Source.SCAN_BLOCK, "nothing_found", files=len(report.files)
+            )
+            return
+        if not self.open_incident:
+            self.service.record_not_raised(
+                self.actor,
+                Source.SCAN_BLOCK,
+                "no_incident_flag",
+                files=len(report.files),
+                customers=matches.customers,
+            )
             return
         if recipient is None:
             kind = "unknown"
@@ -239,6 +258,8 @@ def volume_baselines(service: IncidentService, now: datetime) -> list[Baseline]:
     since = now - timedelta(days=days + 1)
     daily: dict[str, list[int]] = defaultdict(lambda: [0] * (days + 1))
     for body in _bodies(service.engine, '"kind":"decision"', since):
+        if is_demo_setup(body):
+            continue
         records = _records(body)
         if not records:
             continue
@@ -310,7 +331,7 @@ def detect_denied_bursts(service: IncidentService) -> list[tuple[IncidentView, b
     window = timedelta(minutes=settings.incident_denied_window_minutes)
     counts: dict[str, int] = defaultdict(int)
     for body in _bodies(service.engine, '"outcome":"denied"', now - window):
-        if body["kind"] == "decision":
+        if body["kind"] == "decision" and not is_demo_setup(body):
             counts[body["principal"]] += 1
     bucket = int(now.timestamp() // window.total_seconds())
     raised = []
@@ -379,6 +400,12 @@ def is_operator(body: dict[str, Any]) -> bool:
     itself or on behalf of a principal (``--as``): an administrative action."""
     actor, _behalf = actor_of(body)
     return actor.startswith(OPERATOR_PREFIX) or str(body["principal"]).startswith(OPERATOR_PREFIX)
+
+
+def is_demo_setup(body: dict[str, Any]) -> bool:
+    """Whether the operator wrote the entry while setting up the demo."""
+    actor, behalf = actor_of(body)
+    return behalf == DEMO_SETUP and actor.startswith(OPERATOR_PREFIX)
 
 
 def _effective_policy(service: IncidentService) -> Policy:

@@ -839,6 +839,24 @@ class IncidentService:
             self._audit(connection, "incident.aware", actor, incident_id)
         return self.get(incident_id)
 
+    def record_not_raised(self, actor: str, source: Source, reason: str, **counts: int) -> None:
+        """Audit a cause that opens no incident (an operator's unreadable path; a
+        compliance scan with ``--no-incident``): the record says who and why."""
+        actor = _name(actor, "actor")
+        with self.engine.begin() as connection:
+            self.audit.append(
+                connection,
+                AuditEntry(
+                    at=self._now(),
+                    kind=Kind.INCIDENT,
+                    action="incident.not_raised",
+                    principal=actor,
+                    outcome=Outcome.SUCCEEDED,
+                    counts=counts,
+                    details={"source": source.value, "reason": reason},
+                ),
+            )
+
     def record_check(self, actor: str, counts: Mapping[str, int]) -> None:
         """Audit a run of the detectors (``incident check``): who ran it and what it
         found, in numbers -- also when it found nothing."""
