@@ -109,7 +109,9 @@ def test_s1_exfiltration_opens_exactly_one_incident_without_plaintext(
     assert timeline[0]["data"]["recipient_kind"] == "external"
     # notified once (the incident was opened once), by mail and by webhook
     assert len(sink.messages) == 1 and len(hook.requests) == 1
-    mail = sink.messages[0].get_payload(decode=True).decode("utf-8")
+    payload = sink.messages[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    mail = payload.decode("utf-8")
     assert "Prevented attempt" in mail and "supervisory authority" not in mail
     sent = json.loads(hook.requests[0][1])["incident"]
     assert sent["nature"] == "prevented_attempt" and sent["deadline"] is None
