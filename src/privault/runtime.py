@@ -43,6 +43,7 @@ from privault.errors import N_, ConfigError
 from privault.incidents.detectors import IncidentBlockHandler
 from privault.incidents.notify import Notifier
 from privault.incidents.service import IncidentService
+from privault.incidents.velocity import VelocityCounter
 from privault.policy import Policy, load_policy
 from privault.scan import (
     BlockHandler,
@@ -109,7 +110,14 @@ class Vault:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine, self.keyring, self.clock)
+        # Each batch of decisions also counts the distinct customers every principal
+        # read, in the batch's own transaction (R7: the velocity detector).
+        return AuditLog(
+            self.engine,
+            self.keyring,
+            self.clock,
+            observer=VelocityCounter(self.settings.incident_velocity_window_seconds),
+        )
 
     # -- the services ------------------------------------------------------------------
 
@@ -220,9 +228,10 @@ class Vault:
         """The scanner's egress policy: the gate's decision and the consent ledger."""
         return EgressDecider(self.gate)
 
-    def block_handler(self, actor: str) -> BlockHandler:
-        """R7: a ``block`` verdict opens an incident (or adds to the open one)."""
-        return IncidentBlockHandler(self.incidents, actor=actor)
+    def block_handler(self, actor: str, *, open_incident: bool = True) -> BlockHandler:
+        """R7: a ``block`` verdict opens an incident (or adds to the open one); with
+        ``open_incident=False`` (compliance only, ``--no-incident``) it is audited."""
+        return IncidentBlockHandler(self.incidents, actor=actor, open_incident=open_incident)
 
     # -- key ring operations -------------------------------------------------------
 

@@ -188,7 +188,11 @@ CHANGES: dict[Path_, tuple[Args, str]] = {
         lambda w: ["incident", "transition", w.incident, "triaged"],
         "incident.transition",
     ),
-    ("incident", "check"): (lambda w: ["incident", "check"], "incident."),
+    ("incident", "aware"): (
+        lambda w: ["incident", "aware", w.incident, "2026-01-05T09:30+01:00"],
+        "incident.aware",
+    ),
+    ("incident", "check"): (lambda w: ["incident", "check"], "incident.check"),
     # every verdict, before it is shown (a block also opens an incident)
     ("scan",): (_scan, "egress.scan"),
 }

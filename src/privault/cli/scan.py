@@ -22,6 +22,7 @@ from privault.cli.context import (
 )
 from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
+from privault.policy.roles import require_compliance
 from privault.runtime import recognisers_only
 from privault.scan import BlockHandler, EgressVerdict, Recipient, ScanReport, scan_paths
 
@@ -42,7 +43,9 @@ def scan(
     redact: Path | None = typer.Option(None, "--redact", help="Write a masked copy here."),
     no_match: bool = typer.Option(False, "--no-match", help="Do not match against our customers."),
     no_incident: bool = typer.Option(
-        False, "--no-incident", help="Do not open an incident when the verdict is block."
+        False,
+        "--no-incident",
+        help="Compliance only: do not open an incident when the verdict is block.",
     ),
     acting_as: str | None = typer.Option(
         None, "--as", help="Scan on behalf of this principal (the sender)."
@@ -64,8 +67,10 @@ def scan(
         handlers: list[BlockHandler] = []
         # --no-match: the recognisers alone decide; the verdict is still recorded.
         scanner = recognisers_only(settings(ctx)) if no_match else vault.scanner()
-        if not no_incident:
-            handlers.append(vault.block_handler(asker))
+        if no_incident:
+            # R7: only compliance may scan without the incident hook.
+            require_compliance(vault.effective_policy(), asker.removeprefix("cli:"))
+        handlers.append(vault.block_handler(asker, open_incident=not no_incident))
         target = (
             Recipient(name=recipient)
             if recipient
