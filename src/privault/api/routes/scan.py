@@ -105,13 +105,14 @@ async def scan(api: Services, who: CallerDep, request: Request, lang: Lang) -> d
     codes; never content) before it is returned; a block opens an incident."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=len(FORM_FIELDS))
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput(N_("Upload the file to scan as the form part 'file'."))
-        data = await upload.read()
-        name = upload.filename or "upload"
-        values = {k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str) and v}
+        # ``async with``: the uploaded file's spool is closed whatever happens next.
+        async with request.form(max_files=1, max_fields=len(FORM_FIELDS)) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput(N_("Upload the file to scan as the form part 'file'."))
+            data = await upload.read()
+            name = upload.filename or "upload"
+            values = {k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str) and v}
         fields = _validated(ScanFieldsIn, values)
     elif media == "application/json" or media.endswith("+json"):
         raw = await request.body()
