@@ -64,9 +64,7 @@ class FakeDecider:
     uninspectable: tuple[str, ...] = ()
     delay: float = 0.0
     fail: Exception | None = None
-    calls: list[tuple[MessageParts, str | None, tuple[str, ...], str]] = field(
-        default_factory=list
-    )
+    calls: list[tuple[MessageParts, str | None, tuple[str, ...], str]] = field(default_factory=list)
 
     def decide(
         self, message: MessageParts, asker: str | None, recipients: Sequence[str], lang: str

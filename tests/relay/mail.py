@@ -50,5 +50,6 @@ def send(
         try:
             code, text = client.data(data)
         except smtplib.SMTPDataError as exc:
-            return exc.smtp_code, exc.smtp_error.decode()
+            error = exc.smtp_error
+            return exc.smtp_code, error.decode() if isinstance(error, bytes) else error
         return code, text.decode()
