@@ -62,7 +62,7 @@ def parse(raw: bytes) -> tuple[MessageParts, Headers]:
             )
             if "@" in address
         ),
-        lang=negotiate(str(message.get("Content-Language", "") or "") or None),
+        lang=negotiate(_language(message)),
     )
     parts: list[Part] = []
     uninspectable: list[str] = []
@@ -102,6 +102,16 @@ def parse(raw: bytes) -> tuple[MessageParts, Headers]:
             continue
         parts.append(Part("attachment", filename or f"part-{number}", ctype, data))
     return MessageParts(tuple(parts), tuple(uninspectable), skipped), headers
+
+
+def _language(message: EmailMessage) -> str | None:
+    """The sender's language: ``Content-Language`` of the message or of its first part
+    that has one (multipart builders move it down), else ``Accept-Language``."""
+    for part in message.walk():
+        value = str(part.get("Content-Language", "") or "")
+        if value:
+            return value
+    return str(message.get("Accept-Language", "") or "") or None
 
 
 def received_header(
