@@ -34,9 +34,10 @@ class RawSink:
 
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     answer: str = "250 OK"
+    keep: bool = True  # False: count nothing, keep nothing (benchmarks)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.answer.startswith("250"):
+        if self.keep and self.answer.startswith("250"):
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
             )

@@ -12,7 +12,9 @@ import email.policy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import format_datetime, getaddresses
 from typing import Final
 
@@ -51,14 +53,15 @@ class Headers:
 def parse(raw: bytes) -> tuple[MessageParts, Headers]:
     """The message's scannable parts and header facts.  Never raises for bad MIME: what
     cannot be parsed as parts is scanned as one text body."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    # compat32 parses several times faster than policy.default; encoded words are
+    # decoded where we read them.
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
     headers = Headers(
-        message_id=str(message.get("Message-ID", "") or "").strip(),
+        message_id=_header(message, "Message-ID").strip(),
         visible=tuple(
             address.lower()
             for _, address in getaddresses(
-                [str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])]
+                [_decoded(v) for v in message.get_all("To", []) + message.get_all("Cc", [])]
             )
             if "@" in address
         ),
@@ -67,13 +70,14 @@ def parse(raw: bytes) -> tuple[MessageParts, Headers]:
     parts: list[Part] = []
     uninspectable: list[str] = []
     skipped = 0
-    subject = str(message.get("Subject", "") or "")
+    subject = _header(message, "Subject")
     if subject:
         parts.append(Part("subject", "subject", "text/plain", subject.encode("utf-8")))
     bodies = 0
     for number, part in enumerate(message.walk()):
         ctype = part.get_content_type()
-        filename = part.get_filename()
+        raw_name = part.get_filename()
+        filename = _decoded(raw_name) if raw_name else None
         label = filename or f"part {number}"
         if ctype in ENCRYPTED_TYPES:
             uninspectable.append(label)
@@ -104,14 +108,27 @@ def parse(raw: bytes) -> tuple[MessageParts, Headers]:
     return MessageParts(tuple(parts), tuple(uninspectable), skipped), headers
 
 
-def _language(message: EmailMessage) -> str | None:
+def _decoded(value: object) -> str:
+    """A header value with its encoded words (RFC 2047) decoded; never raises."""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError, HeaderParseError):
+        return str(value)
+
+
+def _header(message: Message, name: str) -> str:
+    value = message.get(name)
+    return _decoded(value) if value is not None else ""
+
+
+def _language(message: Message) -> str | None:
     """The sender's language: ``Content-Language`` of the message or of its first part
     that has one (multipart builders move it down), else ``Accept-Language``."""
     for part in message.walk():
-        value = str(part.get("Content-Language", "") or "")
+        value = _header(part, "Content-Language")
         if value:
             return value
-    return str(message.get("Accept-Language", "") or "") or None
+    return _header(message, "Accept-Language") or None
 
 
 def received_header(

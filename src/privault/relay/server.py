@@ -154,28 +154,22 @@ class RelayHandler:
         asker, how = self._asker(session, sender)
         facts = _Facts(raw, recipients, asker, how)
         try:
-            parts, headers = await loop.run_in_executor(self.pool, parse, raw)
-            facts.lang, facts.message_id = headers.lang, headers.message_id
-            facts.size, facts.skipped = parts.size, parts.skipped
-            verdict = await asyncio.wait_for(
-                loop.run_in_executor(
-                    self.pool, self.decider.decide, parts, asker, recipients, headers.lang
-                ),
-                self.config.scan_timeout,
+            # One hop to a worker thread for parse, scan, decision and audit entry: each
+            # hop between the event loop and a thread costs a GIL hand-over.
+            judgement = await asyncio.wait_for(
+                loop.run_in_executor(self.pool, self._check, facts), self.config.scan_timeout
             )
-            judgement = judge(verdict, headers.visible, headers.lang)
         except TimeoutError:
+            facts.abandoned = True
             log.warning("relay: scan timed out after %ss", self.config.scan_timeout)
             await self._record_failure(loop, facts, "scan_timeout")
             return reply("451", "4.3.0", [message(TIMEOUT, facts.lang)])
+        except _AuditFailed as exc:
+            log.warning("relay: audit unavailable (%s)", exc)
+            return reply("451", "4.3.0", [message(UNAVAILABLE, facts.lang)])
         except Exception as exc:
             log.warning("relay: scan failed (%s)", type(exc).__name__)
             await self._record_failure(loop, facts, "scan_unavailable")
-            return reply("451", "4.3.0", [message(UNAVAILABLE, facts.lang)])
-        try:
-            await loop.run_in_executor(self.pool, self._record, facts, judgement)
-        except Exception as exc:
-            log.warning("relay: audit unavailable (%s)", type(exc).__name__)
             return reply("451", "4.3.0", [message(UNAVAILABLE, facts.lang)])
         if judgement.reply is not None:
             return judgement.reply
@@ -208,6 +202,21 @@ class RelayHandler:
         if session.peer and _within(session.peer, self.config.trusted_mta):
             return self.principal_of(sender), "trusted_mta"
         return None, "none"
+
+    def _check(self, facts: _Facts) -> Judgement:
+        """Parse, decide, judge and record (in a worker thread)."""
+        parts, headers = parse(facts.raw)
+        facts.lang, facts.message_id = headers.lang, headers.message_id
+        facts.size, facts.skipped = parts.size, parts.skipped
+        verdict = self.decider.decide(parts, facts.asker, facts.recipients, headers.lang)
+        judgement = judge(verdict, headers.visible, headers.lang)
+        if facts.abandoned:  # answered 451 meanwhile; the failure entry stands for it
+            raise TimeoutError
+        try:
+            self._record(facts, judgement)
+        except Exception as exc:
+            raise _AuditFailed(type(exc).__name__) from exc
+        return judgement
 
     # -- the audit entry -------------------------------------------------------------
 
@@ -275,6 +284,10 @@ class RelayHandler:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
+class _AuditFailed(Exception):
+    """The audit entry could not be written: nothing passes (``451``)."""
+
+
 @dataclass
 class _Facts:
     """What one message's audit entry says, gathered as the check goes."""
@@ -287,6 +300,7 @@ class _Facts:
     message_id: str = ""
     size: int = 0
     skipped: int = 0
+    abandoned: bool = False  # the scan timed out and the sender got 451
 
 
 class RelaySMTP(SMTP):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,25 +36,66 @@ class UpstreamRefused(Exception):
 
 @dataclass(frozen=True)
 class Upstream:
+    """The mail server.  Each relay thread keeps one connection open and reuses it; a
+    connection found closed before a message is replaced once."""
+
     host: str
     port: int
     tls: Literal["starttls", "none"] = "starttls"
     timeout: float = 30.0
     local_hostname: str | None = None
     context: ssl.SSLContext | None = field(default=None, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     def send(
         self, sender: str, recipients: Sequence[str], data: bytes, options: Sequence[str] = ()
     ) -> None:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
         try:
-            with smtplib.SMTP(
-                self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
-            ) as smtp:
-                self._deliver(smtp, sender, recipients, data, options)
-        except (UpstreamRefused, UpstreamUnavailable):
+            if smtp is not None:
+                try:
+                    smtp.rset()  # still there?  A stale connection is replaced below
+                except (OSError, smtplib.SMTPException):
+                    self._drop(smtp)
+                    smtp = None
+            if smtp is None:
+                smtp = self._connect()
+            self._deliver(smtp, sender, recipients, data, options)
+        except UpstreamRefused:
+            raise
+        except UpstreamUnavailable:
+            self._drop(smtp)
             raise
         except (OSError, smtplib.SMTPException) as exc:
+            self._drop(smtp)
             raise UpstreamUnavailable(type(exc).__name__) from None
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(
+            self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+        )
+        self._local.smtp = smtp
+        smtp.ehlo()
+        if self.tls == "starttls":
+            if not smtp.has_extn("starttls"):
+                raise UpstreamUnavailable("starttls_not_offered")
+            smtp.starttls(context=self.context or ssl.create_default_context())
+            smtp.ehlo()
+        return smtp
+
+    def _drop(self, smtp: smtplib.SMTP | None) -> None:
+        self._local.smtp = None
+        if smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def close(self) -> None:
+        """Close this thread's connection (``QUIT``)."""
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
 
     def _deliver(
         self,
@@ -63,12 +105,6 @@ class Upstream:
         data: bytes,
         options: Sequence[str],
     ) -> None:
-        smtp.ehlo()
-        if self.tls == "starttls":
-            if not smtp.has_extn("starttls"):
-                raise UpstreamUnavailable("starttls_not_offered")
-            smtp.starttls(context=self.context or ssl.create_default_context())
-            smtp.ehlo()
         wanted = [o for o in options if o.upper() in ("BODY=8BITMIME", "SMTPUTF8")]
         usable = [
             o for o in wanted if smtp.has_extn("8bitmime" if o.upper().startswith("BODY") else o)
