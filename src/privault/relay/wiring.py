@@ -56,6 +56,31 @@ class Warming:
         return self._decider.decide(message, asker, recipients, lang)
 
 
+class VaultPrincipals:
+    """Who the asker is, from the vault's principals and API keys."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def of_sender(self, sender: str) -> str | None:
+        """A trusted MTA's envelope sender: the principal named by the whole address
+        or by its local part (``jana.dvorakova@company.cz`` -> ``jana.dvorakova``)."""
+        known = self._vault.effective_policy().principals
+        address = sender.strip().lower()
+        for name in (address, address.partition("@")[0]):
+            if name and name in known:
+                return name
+        return None
+
+    def authenticate(self, user: str, secret: str) -> str | None:
+        """AUTH: user = principal name, password = an API key of that principal."""
+        try:
+            owner = self._vault.principals.authenticate(secret)
+        except Unauthenticated:
+            return None
+        return owner if owner == user else None
+
+
 @dataclass
 class Relay:
     """A built relay: the SMTP controller and the decider warming up behind it."""
@@ -72,24 +97,7 @@ class Relay:
 
 def build_relay(vault: Vault, config: RelayConfig, upstream: Upstream) -> Relay:
     decider = Warming(lambda: ScannerDecider(vault.scanner()), wait=config.scan_timeout)
-
-    def principal_of(sender: str) -> str | None:
-        """A trusted MTA's envelope sender: the principal named by the whole address
-        or by its local part (``jana.dvorakova@company.cz`` -> ``jana.dvorakova``)."""
-        known = vault.effective_policy().principals
-        address = sender.strip().lower()
-        for name in (address, address.partition("@")[0]):
-            if name and name in known:
-                return name
-        return None
-
-    def authenticate(user: str, secret: str) -> str | None:
-        """AUTH: user = principal name, password = an API key of that principal."""
-        try:
-            owner = vault.principals.authenticate(secret)
-        except Unauthenticated:
-            return None
-        return owner if owner == user else None
+    principals = VaultPrincipals(vault)
 
     handler = RelayHandler(
         config,
@@ -97,7 +105,7 @@ def build_relay(vault: Vault, config: RelayConfig, upstream: Upstream) -> Relay:
         upstream,
         vault.audit.record_grouped,
         vault.clock.now,
-        principal_of=principal_of,
-        authenticate=authenticate,
+        principal_of=principals.of_sender,
+        authenticate=principals.authenticate,
     )
     return Relay(RelayController(handler), decider)
