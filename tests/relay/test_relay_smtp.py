@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import time
 
@@ -197,3 +198,18 @@ def test_replies_are_in_the_senders_language(
     with running_relay(FakeDecider(refuse={"x@y.example"}), upstream) as relay:
         code, text = send(relay.port, message(lang=lang), ["x@y.example"])
     assert code == 550 and expected in text
+
+
+def test_no_content_or_address_reaches_the_logs(
+    sink: tuple[RawSink, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    _box, upstream = sink
+    caplog.set_level(logging.DEBUG)
+    decider = FakeDecider(refuse={"x@y.example"}, fail=None)
+    with running_relay(decider, upstream) as relay:
+        send(relay.port, message(body="SECRET-BODY CUSTOMER"), ["x@y.example"])
+        send(relay.port, message(body="SECRET-BODY"), ["ok@y.example"])
+    with running_relay(FakeDecider(fail=RuntimeError("SECRET-BODY")), upstream) as relay:
+        send(relay.port, message(body="SECRET-BODY"), ["ok@y.example"])
+    assert caplog.records  # the relay does log (its own warnings)
+    assert "SECRET-BODY" not in caplog.text and "@y.example" not in caplog.text

@@ -333,6 +333,9 @@ class RelayController(Controller):
     """Runs the relay on its own event loop in a thread (the CLI and tests alike)."""
 
     def __init__(self, handler: RelayHandler) -> None:
+        # aiosmtpd logs message lines and AUTH exchanges at DEBUG and addresses at INFO:
+        # the relay's own logger says what operators need, without content.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         config = handler.config
         kwargs: dict[str, Any] = {
             "data_size_limit": config.max_size,
