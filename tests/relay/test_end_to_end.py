@@ -132,3 +132,29 @@ def test_new_customers_are_learnt_incrementally_without_a_rebuild(vault: Vault) 
         decider.refresh()  # what the adapter does at most every second
         assert send(port, mail, ["bob@partner.example"])[0] == 550
     assert len(box.messages) == 1
+
+
+def _docx(text: str) -> bytes:
+    """A minimal Word document: its text in word/document.xml, and a logo."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "word/document.xml",
+            f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>",
+        )
+        archive.writestr("word/media/image1.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    return packed.getvalue()
+
+
+def test_a_docx_is_scanned_its_logo_is_not_and_binary_attachments_are_554(vault: Vault) -> None:
+    vault.customers.create(CUSTOMERS[0])
+    docx = "vnd.openxmlformats-officedocument.wordprocessingml.document"
+    with relay_over(vault) as (_relay, box, port):
+        clean = _with_attachment("memo.docx", _docx("Minutes of the meeting"), docx)
+        assert send(port, clean, ["x@y.example"])[0] == 250
+        leak = _with_attachment("memo.docx", _docx("Call jana.d@example.com"), docx)
+        assert send(port, leak, ["x@y.example"])[0] == 550
+        binary = _with_attachment("data.bin", b"\x00\x01\x02" * 500, "octet-stream")
+        assert send(port, binary, ["x@y.example"])[0] == 554
+    assert len(box.messages) == 1

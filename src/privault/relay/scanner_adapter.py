@@ -41,7 +41,12 @@ OWN_DATA: Final = N_(
     "the recipient is the customer the data is about (%(count)s of our customers in it): "
     "no disclosure to a third party"
 )
-UNINSPECTABLE_CODES: Final[frozenset[str]] = frozenset({"encrypted"})
+# Media inside containers (the logo in a .docx) is not text-like, as media parts of a
+# message are not: its "not text" problem does not make the container uninspectable.
+MEDIA_SUFFIXES: Final[tuple[str, ...]] = (
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico",
+    ".emf", ".wmf", ".mp3", ".mp4", ".wav", ".m4a", ".mov",
+)  # fmt: skip
 
 
 class ScannerDecider:
@@ -85,9 +90,9 @@ class ScannerDecider:
                 self.refresh()
             report = self._scan(message)
             answers = tuple(self._one(report, address, lang) for address in recipients)
-        unreadable = tuple(
-            f.path for f in report.files if any(p.code in UNINSPECTABLE_CODES for p in f.problems)
-        )
+        # Whatever was not scanned completely (encrypted, binary, damaged, past the bomb
+        # limits) is uninspectable: 554, never passed.
+        unreadable = tuple(f.path for f in report.files if f.failed)
         return RelayVerdict(
             recipients=answers,
             customers=report.matches.customers,
@@ -104,6 +109,9 @@ class ScannerDecider:
                 scan_member(job, io.BytesIO(part.data), part.name, None, 1)
             else:
                 scan_string(job, part.data.decode("utf-8", errors="replace"), text, part.name)
+        for file in job.reports:
+            if file.path.lower().endswith(MEDIA_SUFFIXES):
+                file.problems = [p for p in file.problems if p.code != "not_text"]
         matcher = self._scanner.matcher
         return ScanReport(
             files=job.reports, matches=job.tally.result(matcher.index if matcher else None)
