@@ -179,6 +179,12 @@ class Vault:
             notifier=Notifier(self.settings),
         )
 
+    def warm(self) -> None:
+        """Build what a server uses now, at start-up (before ``gc.freeze``), not on the
+        first request: the gate with its compiled policy, the read scheduler, consent,
+        incidents and links."""
+        _ = self.gate.engine, self.reads, self.consent, self.incidents, self.links
+
     # -- egress ------------------------------------------------------------------
 
     def scanner(self) -> Scanner:

@@ -39,6 +39,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         update={name: value for name, value in serving.items() if getattr(settings, name) is None}
     )
     vault = open_vault(settings, clock)
+    try:
+        vault.warm()
+    except BaseException:
+        vault.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
