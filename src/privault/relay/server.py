@@ -281,7 +281,9 @@ class RelayHandler:
             self.record(entry)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """After the server stopped: let running checks finish, close upstream links."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.upstream.close()
 
 
 class _AuditFailed(Exception):

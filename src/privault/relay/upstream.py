@@ -46,6 +46,8 @@ class Upstream:
     local_hostname: str | None = None
     context: ssl.SSLContext | None = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _open: set[smtplib.SMTP] = field(default_factory=set, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def send(
         self, sender: str, recipients: Sequence[str], data: bytes, options: Sequence[str] = ()
@@ -75,27 +77,37 @@ class Upstream:
             self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
         )
         self._local.smtp = smtp
-        smtp.ehlo()
-        if self.tls == "starttls":
-            if not smtp.has_extn("starttls"):
-                raise UpstreamUnavailable("starttls_not_offered")
-            smtp.starttls(context=self.context or ssl.create_default_context())
+        with self._lock:
+            self._open.add(smtp)
+        try:
             smtp.ehlo()
+            if self.tls == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise UpstreamUnavailable("starttls_not_offered")
+                smtp.starttls(context=self.context or ssl.create_default_context())
+                smtp.ehlo()
+        except BaseException:
+            self._drop(smtp)
+            raise
         return smtp
 
     def _drop(self, smtp: smtplib.SMTP | None) -> None:
         self._local.smtp = None
         if smtp is not None:
+            with self._lock:
+                self._open.discard(smtp)
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 smtp.close()
 
     def close(self) -> None:
-        """Close this thread's connection (``QUIT``)."""
-        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
-        self._local.smtp = None
-        if smtp is not None:
+        """Close every open connection (``QUIT``); call when no message is in flight."""
+        with self._lock:
+            connections = list(self._open)
+            self._open.clear()
+        for smtp in connections:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 smtp.quit()
+            smtp.close()
 
     def _deliver(
         self,
