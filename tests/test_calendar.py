@@ -39,7 +39,7 @@ def test_the_incident_deadline_is_72_elapsed_hours_after_awareness(aware_at: dat
     deadline = incident_deadline(aware_at)
     assert deadline.utcoffset() == timedelta(0)
     # Elapsed seconds, not wall-clock hours: summer time in between changes nothing.
-    assert deadline.timestamp() - aware_at.timestamp() == 72 * 3600
+    assert deadline - aware_at == timedelta(hours=72)  # aware: absolute, not float seconds
     assert INCIDENT_NOTIFICATION_HOURS == 72
 
 

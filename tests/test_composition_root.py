@@ -21,6 +21,7 @@ SERVICES = frozenset(
         "ConsentService",
         "CustomerImporter",
         "CustomerService",
+        "EgressDecider",
         "IncidentService",
         "LinkSigner",
         "Notifier",

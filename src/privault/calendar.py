@@ -111,6 +111,22 @@ class WorkingCalendar:
         midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=self.timezone)
         return midnight.astimezone(UTC)
 
+    def add_working_days(self, day: date, days: int) -> date:
+        """The ``days``-th working day after ``day`` (the day itself not counted)."""
+        if days < 0:
+            raise ValueError("days must be 0 or more")
+        while days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                days -= 1
+        return self.working_day_from(day)
+
+    def working_days_deadline(self, event_at: datetime, days: int) -> datetime:
+        """The instant a period of ``days`` working days from the event at ``event_at``
+        expires (the end of its last working day here), as aware UTC.  For internal
+        review periods (a prevented attempt's review), never for the 72 hours."""
+        return self.end_of_day(self.add_working_days(self.local_day(event_at), days))
+
     def last_day_in_months(self, event_day: date, months: int = 1) -> date:
         """The last day of a period of ``months`` running from an event on
         ``event_day``: the same date ``months`` later (or that month's last day),

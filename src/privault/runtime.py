@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from privault.access.egress import EgressDecider
 from privault.access.gate import AccessGate
 from privault.access.principals import PrincipalService
 from privault.access.reads import ReadScheduler
@@ -42,6 +43,7 @@ from privault.errors import N_, ConfigError
 from privault.incidents.detectors import IncidentBlockHandler
 from privault.incidents.notify import Notifier
 from privault.incidents.service import IncidentService
+from privault.incidents.velocity import VelocityCounter
 from privault.policy import Policy, load_policy
 from privault.scan import (
     BlockHandler,
@@ -108,7 +110,14 @@ class Vault:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine, self.keyring, self.clock)
+        # Each batch of decisions also counts the distinct customers every principal
+        # read, in the batch's own transaction (R7: the velocity detector).
+        return AuditLog(
+            self.engine,
+            self.keyring,
+            self.clock,
+            observer=VelocityCounter(self.settings.incident_velocity_window_seconds),
+        )
 
     # -- the services ------------------------------------------------------------------
 
@@ -197,9 +206,32 @@ class Vault:
             matcher=ExactMatcher(index, self.keyring),
         )
 
-    def block_handler(self, actor: str) -> BlockHandler:
-        """R7: a ``block`` verdict opens an incident (or adds to the open one)."""
-        return IncidentBlockHandler(self.incidents, actor=actor)
+    @cached_property
+    def _live_scanner(self) -> Scanner:
+        return self.scanner()
+
+    def live_scanner(self) -> Scanner:
+        """One scanner kept for a server's life, its index brought up to date (only the
+        rows added since the last call are read)."""
+        scanner = self._live_scanner
+        if scanner.matcher is not None:
+            scanner.matcher.index.refresh()
+        return scanner
+
+    @cached_property
+    def plain_scanner(self) -> Scanner:
+        """The recognisers alone (``--no-match``, ``"match": false``)."""
+        return recognisers_only(self.settings)
+
+    @cached_property
+    def egress(self) -> EgressDecider:
+        """The scanner's egress policy: the gate's decision and the consent ledger."""
+        return EgressDecider(self.gate)
+
+    def block_handler(self, actor: str, *, open_incident: bool = True) -> BlockHandler:
+        """R7: a ``block`` verdict opens an incident (or adds to the open one); with
+        ``open_incident=False`` (compliance only, ``--no-incident``) it is audited."""
+        return IncidentBlockHandler(self.incidents, actor=actor, open_incident=open_incident)
 
     # -- key ring operations -------------------------------------------------------
 

@@ -151,6 +151,28 @@ class Settings(BaseSettings):
     incident_denied_window_minutes: int = Field(
         default=10, ge=1, le=1440, description="...within this many minutes."
     )
+    incident_jurisdiction: Literal["CZ", "PK"] = Field(
+        default="CZ",
+        description="Jurisdiction profile whose working days count review deadlines.",
+    )
+    incident_review_working_days: int = Field(
+        default=5, ge=1, le=60, description="Working days to review a prevented attempt."
+    )
+    incident_investigation_hours: int = Field(
+        default=24, ge=1, le=720, description="Hours to investigate a suspected breach."
+    )
+    incident_velocity_customers: int = Field(
+        default=300,
+        ge=1,
+        description="Distinct customers one principal may read within the velocity window.",
+    )
+    incident_velocity_window_seconds: int = Field(
+        default=60, ge=6, le=86400, description="The velocity window, in seconds."
+    )
+    incident_velocity_role_customers: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-role velocity baselines (role name -> distinct customers).",
+    )
     incident_change_principals: tuple[str, ...] = Field(
         default=(),
         description="Principals besides the compliance role allowed to change keys or policy.",

@@ -50,7 +50,6 @@ READS: frozenset[Path_] = frozenset(
         ("policy", "test"),
         ("principals", "list"),
         ("relay",),  # serves; each message's decision is audited by the relay (actor relay)
-        ("scan",),  # a verdict; a block opens an incident, audited by the incident service
         ("serve",),
     }
 )
@@ -84,6 +83,12 @@ def _import(world: World) -> list[str]:
     path = world.tmp / "more.csv"
     path.write_text("first_name,last_name,email\nIva,Malá,iva.mala@example.cz\n", encoding="utf-8")
     return ["customers", "import", str(path), "--collected-for", "essential.service"]
+
+
+def _scan(world: World) -> list[str]:
+    path = world.tmp / "note.txt"
+    path.write_text("The meeting moved to Thursday.\n", encoding="utf-8")
+    return ["scan", str(path), "--recipient", "tomas.kral", "--purpose", "essential.service"]
 
 
 MARKETING = "marketing.communications.email"
@@ -184,7 +189,13 @@ CHANGES: dict[Path_, tuple[Args, str]] = {
         lambda w: ["incident", "transition", w.incident, "triaged"],
         "incident.transition",
     ),
-    ("incident", "check"): (lambda w: ["incident", "check"], "incident."),
+    ("incident", "aware"): (
+        lambda w: ["incident", "aware", w.incident, "2026-01-05T09:30+01:00"],
+        "incident.aware",
+    ),
+    ("incident", "check"): (lambda w: ["incident", "check"], "incident.check"),
+    # every verdict, before it is shown (a block also opens an incident)
+    ("scan",): (_scan, "egress.scan"),
 }
 
 

@@ -83,3 +83,21 @@ def test_find_answers_public_ids_to_the_compliance_team_only(world: World, live:
         jana.find("email", "jana@example.com")
     actions = [e.entry.action for e in world.vault.audit.entries(limit=5)]
     assert actions.count("customer.lookup") == 2  # the refusal reads nothing, looks up nothing
+
+
+def test_client_scan_text_and_file(world: World, live: str) -> None:
+    with Client(live, world.keys["ayesha.khan"], lang="cs") as ayesha:
+        result = ayesha.scan("\n".join(CONSENTING), recipient="ayesha.khan", purpose=MARKETING)
+        assert (result.decision, result.customers) == ("allow", 2)
+        upload = ayesha.scan(
+            "\n".join(CONSENTING).encode(), name="list.txt", external="x@gmail.example"
+        )
+        assert upload.decision == "block" and upload.narrow is None
+        assert "unknown_recipient" in upload.codes or "no_purpose" in upload.codes
+
+    async def run() -> str:
+        async with AsyncClient(live, world.keys["jana.dvorakova"]) as jana:
+            found = await jana.scan("\n".join(CONSENTING), recipient="tomas.kral", purpose=SUPPORT)
+            return found.decision
+
+    assert asyncio.run(run()) == "block"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from privault.clock import FixedClock
+from privault.incidents.workflow import Severity, Source
 from privault.runtime import Vault
 from tests.api.s1_world import World, auth, build_world, make_app
 
@@ -102,3 +104,45 @@ def _token(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found is not None
     return found.group(1)
+
+
+def test_prevented_attempt_over_http(client: TestClient, world: World, clock: FixedClock) -> None:
+    """A prevented attempt has no Art. 33 draft and stays out of the breach register;
+    the officer converts it with the awareness time, and records awareness (audited)."""
+    result = world.vault.incidents.raise_detected(
+        source=Source.SCAN_BLOCK,
+        dedup_key="scan:api",
+        title="customer data blocked by the egress scanner",
+        description="Blocked.",
+        severity=Severity.LOW,
+        prevented=True,
+    )
+    assert result is not None
+    incident_id = result[0].id
+    admin = auth(world.keys["sana.malik"])
+    draft = client.get(f"/api/v1/incidents/{incident_id}/notices/authority", headers=admin)
+    assert draft.status_code == 422, draft.text
+    assert incident_id not in client.get("/api/v1/incidents/register", headers=admin).text
+    prevented = client.get("/api/v1/incidents/register?prevented=true", headers=admin).json()
+    assert [r["id"] for r in prevented] == [incident_id]
+    aware = (clock.now() - timedelta(hours=1)).isoformat()
+    moved = client.post(
+        f"/api/v1/incidents/{incident_id}/transition",
+        headers=admin,
+        json={"status": "reported", "aware_at": aware},
+    )
+    assert moved.status_code == 200, moved.text
+    view = moved.json()
+    assert view["nature"] == "suspected_breach" and view["clock"]["hours_left"] == 71.0
+    later = (clock.now() - timedelta(minutes=30)).isoformat()
+    recorded = client.post(
+        f"/api/v1/incidents/{incident_id}/aware", headers=admin, json={"aware_at": later}
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["clock"]["hours_left"] == 71.5
+    refused = client.post(
+        f"/api/v1/incidents/{incident_id}/aware",
+        headers=auth(world.keys["tomas.kral"]),
+        json={"aware_at": later},
+    )
+    assert refused.status_code == 403

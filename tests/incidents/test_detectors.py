@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
+from privault.audit.acting import acting
 from privault.audit.models import ENTRIES
 from privault.clock import FixedClock
 from privault.incidents.detectors import (
@@ -102,7 +103,9 @@ def test_key_or_policy_change_outside_the_allowed_roles(
     service: IncidentService, clock: FixedClock
 ) -> None:
     log = service.audit
-    for principal in ("sana.malik", "cli:sana.malik", "cli:root"):
+    # compliance, compliance at the command line, the operator: administrative, no
+    # incident; tomas.kral (product, e.g. over the API) is not allowed to
+    for principal in ("sana.malik", "cli:sana.malik", "cli:root", "tomas.kral"):
         log.record(
             AuditEntry(
                 at=clock.now(),
@@ -114,16 +117,48 @@ def test_key_or_policy_change_outside_the_allowed_roles(
         )
     raised = detect_key_policy_changes(service)
     assert len(raised) == 1
-    assert "cli:root" in raised[0][0].description
+    assert "tomas.kral" in raised[0][0].description
     assert detect_key_policy_changes(service) == []  # the cursor moved on
     log.record(
         AuditEntry(
             at=clock.now(),
             kind=Kind.POLICY,
             action="field.classify",
-            principal="cli:root",
+            principal="tomas.kral",
             outcome=Outcome.SUCCEEDED,
         )
     )
     more = detect_key_policy_changes(service)
     assert [created for _, created in more] == [False]
+
+
+def test_operator_changes_are_audited_but_raise_no_incident(
+    service: IncidentService, clock: FixedClock
+) -> None:
+    """``privault init``, ``demo`` (acting for the ``demo`` principal) and ``fields
+    verify`` are the operator's administrative actions: audited, no incident."""
+    log = service.audit
+    with acting("cli:root", None):
+        log.record(
+            AuditEntry(
+                at=clock.now(),
+                kind=Kind.KEY,
+                action="vault.init",
+                principal="cli:root",
+                outcome=Outcome.SUCCEEDED,
+            )
+        )
+        for principal, action in (("demo", "consent.notice"), ("cli:root", "field.verify")):
+            log.record(
+                AuditEntry(
+                    at=clock.now(),
+                    kind=Kind.POLICY,
+                    action=action,
+                    principal=principal,
+                    outcome=Outcome.SUCCEEDED,
+                )
+            )
+    assert detect_key_policy_changes(service) == []
+    actions = [e.entry.action for e in log.entries(limit=10)]
+    assert {"vault.init", "consent.notice", "field.verify"} <= set(actions)
+    assert service.find() == []

@@ -136,6 +136,10 @@ def naive(policy: Policy, catalog: FieldCatalog, taxonomy: Taxonomy, req: Reques
                 step3.add("not_authorised")
             elif not acting:
                 step3.add("action_not_authorised")
+            for party in outside:
+                spec_of = policy.recipients.get(party)
+                if spec_of is not None and spec_of.transfer_needs_tool:
+                    step3.add("transfer_mechanism_missing")
             their_roles: list[str] = []
             if recipient_roles is not None:
                 their_roles = [
@@ -177,8 +181,12 @@ def naive(policy: Policy, catalog: FieldCatalog, taxonomy: Taxonomy, req: Reques
             )
             if spec.basis == "consent" or not (within or compatible):
                 conditions.add("consent_required")
-            # 6. outside the company
-            if outside:
+            # 6. outside the company, to a third party (not a processor or legal recipient)
+            if any(
+                party not in policy.recipients
+                or policy.recipients[party].relationship == "third_party"
+                for party in outside
+            ):
                 conditions.add("sharing_consent_required")
         # 7. objection, restriction
         if spec.basis != "legal_obligation":
@@ -228,6 +236,7 @@ def naive_for_customer(
                 )
             )
             if p
+            and (p not in policy.recipients or policy.recipients[p].relationship == "third_party")
         }
         failure = None
         if "consent_required" in conditions and not any(

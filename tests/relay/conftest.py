@@ -1,5 +1,5 @@
 """Relays on 127.0.0.1 in a thread, a raw SMTP sink behind them, and a fake decider that
-follows ``privault.relay.EgressDecider``."""
+follows ``privault.relay.RelayDecider``."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from privault.access.reads import REQUEST_TIMEOUT_SECONDS
 from privault.api.direct import DirectRead
 from privault.api.limits import MAX_BODY_BYTES, BodySizeLimit
-from privault.api.routes import access, audit, consent, customers, policy, principals
+from privault.api.routes import access, audit, consent, customers, policy, principals, scan
 from privault.api.services import ApiServices
 from privault.runtime import Vault
 
@@ -35,7 +35,7 @@ def mount_api(
     api = ApiServices.build(vault)
     api.request_timeout = request_timeout
     app.state.api = api
-    for module in (customers, access, consent, policy, audit, principals):
+    for module in (customers, access, consent, policy, audit, principals, scan):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(DirectRead, prefix=API_PREFIX)

@@ -445,3 +445,154 @@ class AuditEntryOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntryOut]
     next_before: int | None
+
+
+# -- egress scan (POST /api/v1/scan) -------------------------------------------------
+
+SCAN_TEXT_MAX: int = 900_000  # below the API's body limit; larger files: multipart
+
+
+class ScanIn(Strict):
+    """Text to scan before it leaves, and who would receive it for what.
+
+    Name the recipient (a principal or a registered recipient) or give an external
+    address; an unknown recipient is external.  Without ``purpose`` customer data is
+    blocked.  ``match: false`` skips the exact match against our customers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "name,email\n...",
+                    "name": "list.csv",
+                    "recipient": "tomas.kral",
+                    "purpose": "essential.service.operations.support",
+                }
+            ]
+        },
+    )
+    text: Annotated[str, StringConstraints(max_length=SCAN_TEXT_MAX)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "text.txt"
+    recipient: Name | None = None
+    external: Annotated[str, StringConstraints(min_length=3, max_length=320)] | None = None
+    purpose: Purpose | None = None
+    match: bool = True
+
+
+class ScanFieldsIn(Strict):
+    """The form fields of a multipart scan (the file is the ``file`` part)."""
+
+    recipient: Name | None = None
+    external: Annotated[str, StringConstraints(min_length=3, max_length=320)] | None = None
+    purpose: Purpose | None = None
+    match: bool = True
+
+
+class ScanMessageOut(BaseModel):
+    code: str
+    message: str
+
+
+class ScanRecipientOut(BaseModel):
+    name: str
+    kind: Literal["self", "subject", "internal", "partner", "external"]
+    basis: str | None
+    country: str | None
+
+
+class ScanFieldOut(BaseModel):
+    field: str
+    allowed: bool
+    view: str | None
+    customers_allowed: int
+    customers_denied: int
+    reasons: list[ScanMessageOut]
+
+
+class ScanCustomerOut(BaseModel):
+    customer: str
+    allow: list[str]
+    deny: dict[str, str]
+
+
+class ScanNarrowOut(BaseModel):
+    customers: int
+    customer_ids: list[str]
+    fields: list[str]
+    customers_withheld: int
+
+
+class FieldExplanationOut(BaseModel):
+    field: str
+    headline: str
+    conditional: bool
+    reasons: list[str]
+
+
+class ExplanationOut(BaseModel):
+    """The policy decision in the asker's language (``Accept-Language``)."""
+
+    lang: str
+    direction: Literal["ltr", "rtl"]
+    request: str
+    summary: str
+    notes: list[str]
+    fields: list[FieldExplanationOut]
+
+
+class VerdictOut(BaseModel):
+    """``allow``, ``redact`` (part may leave: ``narrow``) or ``block``, with the policy's
+    reasons per field and per customer (public ids only), and the ways forward."""
+
+    decision: Literal["allow", "redact", "block"]
+    reasons: list[ScanMessageOut]
+    asker: str | None
+    purpose: str | None
+    recipient: ScanRecipientOut
+    policy: str
+    fields: list[ScanFieldOut]
+    customers: list[ScanCustomerOut]
+    customers_not_listed: int
+    narrow: ScanNarrowOut | None
+    actions: list[ScanMessageOut]
+    explanation: ExplanationOut | None
+    possible_personal_data_weak: int
+    audit_seq: int
+
+
+class OurCustomersOut(BaseModel):
+    customers: int
+    by_field: dict[str, int]
+    by_strength: dict[str, int]
+
+
+class ScanFindingOut(BaseModel):
+    entity: str
+    start: int
+    end: int
+    score: float
+    explanation: str
+    recognizer: str
+    where: str
+    customer_match: bool
+
+
+class ScanFileOut(BaseModel):
+    path: str
+    format: str
+    counts: dict[str, int]
+    columns: dict[str, str]
+    problems: list[ScanMessageOut]
+    findings: list[ScanFindingOut]
+    findings_not_listed: int
+
+
+class ScanOut(BaseModel):
+    """The same report ``privault scan --json`` prints: never a scanned value."""
+
+    verdict: VerdictOut
+    counts: dict[str, int]
+    our_customers: OurCustomersOut
+    files: list[ScanFileOut]

@@ -3,8 +3,9 @@ worker, plus the per-request dependencies (the caller, the language)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import anyio
@@ -30,6 +31,8 @@ class ApiServices:
 
     vault: Vault
     auth: Authenticator
+    # One scan at a time per worker: the shared index is refreshed before each.
+    scan_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, vault: Vault) -> ApiServices:

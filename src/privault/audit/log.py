@@ -7,7 +7,7 @@ Callers inside a transaction (the access gate) use ``log.append(session, entry)`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -135,6 +135,14 @@ def _front_blocks(
         index += 1
 
 
+class BatchObserver(Protocol):
+    """Called with every batch of entries inside the transaction that appends them (so
+    whatever it writes commits or rolls back with the entries).  It must be cheap: it
+    runs on the audited read path (``incidents.velocity.VelocityCounter``)."""
+
+    def __call__(self, executor: Executor, entries: Sequence[AuditEntry]) -> None: ...
+
+
 class AuditLog:
     """The audit trail of a vault (or of an engine, with a keyring and a clock)."""
 
@@ -145,6 +153,7 @@ class AuditLog:
         clock: Clock | None = None,
         *,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        observer: BatchObserver | None = None,
     ) -> None:
         if isinstance(source, Engine):
             if keyring is None or clock is None:
@@ -160,23 +169,37 @@ class AuditLog:
         self.signer: Signer = keyring
         self.clock: Clock = clock
         self.checkpoint_every = checkpoint_every
+        self.observer = observer
         self._group = GroupCommitter(self._commit_many)
 
     # -- writing ---------------------------------------------------------------------
 
     def append(self, executor: Executor, entry: AuditEntry) -> ChainedEntry:
         """Append inside the caller's transaction; ``AuditUnavailable`` if it cannot."""
-        return chain.append(
-            executor, stamped(entry), signer=self.signer, checkpoint_every=self.checkpoint_every
+        entry = stamped(entry)
+        chained = chain.append(
+            executor, entry, signer=self.signer, checkpoint_every=self.checkpoint_every
         )
+        self._observe(executor, (entry,))
+        return chained
 
     def append_many(self, executor: Executor, entries: Iterable[AuditEntry]) -> list[ChainedEntry]:
-        return chain.append_many(
-            executor,
-            [stamped(entry) for entry in entries],
-            signer=self.signer,
-            checkpoint_every=self.checkpoint_every,
+        return self._append_many(executor, [stamped(entry) for entry in entries])
+
+    def _append_many(self, executor: Executor, entries: Sequence[AuditEntry]) -> list[ChainedEntry]:
+        chained = chain.append_many(
+            executor, entries, signer=self.signer, checkpoint_every=self.checkpoint_every
         )
+        self._observe(executor, entries)
+        return chained
+
+    def _observe(self, executor: Executor, entries: Sequence[AuditEntry]) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(executor, entries)
+        except SQLAlchemyError as exc:  # fail closed, like the entries themselves
+            raise AuditUnavailable() from exc
 
     def record(self, entry: AuditEntry) -> ChainedEntry:
         """Append in a transaction of its own."""
@@ -196,13 +219,13 @@ class AuditLog:
         other callers' entries: it must not stamp them with its own actor)."""
         try:
             with write_lock(self.engine), self.engine.begin() as connection:
-                return chain.append_many(
-                    connection,
-                    entries,
-                    signer=self.signer,
-                    checkpoint_every=self.checkpoint_every,
-                )
-        except SQLAlchemyError as exc:  # the commit itself failed
+                return self._append_many(connection, list(entries))
+        except (SQLAlchemyError, AuditUnavailable) as exc:  # the commit itself failed
+            forget = getattr(self.observer, "forget", None)
+            if forget is not None:
+                forget()  # what it noted as written was rolled back
+            if isinstance(exc, AuditUnavailable):
+                raise
             raise AuditUnavailable() from exc
 
     def checkpoint(self) -> Checkpoint:

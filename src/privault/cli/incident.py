@@ -31,6 +31,8 @@ from privault.incidents.service import IncidentService
 from privault.incidents.workflow import STATUS_LABELS, Risk, Severity, parse_status
 from privault.policy.roles import require_compliance
 
+REVIEW_DUE = N_("review by %(when)s")
+
 app = typer.Typer(no_args_is_help=True)
 IdArg = typer.Argument(..., help="Incident id (inc_...).")
 Repeat = list[str] | None
@@ -57,6 +59,8 @@ def _summary(out: Console, view: IncidentView, lang: str) -> None:
     gettext = translator(lang).gettext
     clock = view.clock
     left = f"{clock.seconds_left / 3600:.1f} h" if clock.running else "-"
+    if view.review_due is not None:
+        left = gettext(REVIEW_DUE) % {"when": f"{view.review_due:%Y-%m-%d %H:%M} UTC"}
     flag = " [bold red]OVERDUE[/]" if clock.overdue else ""
     out.print(f"[bold]{view.id}[/] {gettext(view.title)}")
     out.print(
@@ -223,17 +227,47 @@ def assess(
 def transition(
     ctx: typer.Context,
     incident: str = IdArg,
-    status: str = typer.Argument(..., help="triaged, contained, notified, closed, dismissed."),
+    status: str = typer.Argument(
+        ...,
+        help="triaged, contained, notified, closed, dismissed; for a prevented attempt "
+        "reviewed, or reported (convert it into a suspected breach).",
+    ),
     reason: str | None = typer.Option(
-        None, "--reason", help="Why (dismissal, late notification...)."
+        None, "--reason", help="Why (dismissal, review finding, late notification...)."
+    ),
+    aware_at: str | None = typer.Option(
+        None,
+        "--aware-at",
+        help="Converting a prevented attempt: when you became aware data may have left "
+        "(ISO 8601; now by default). The 72-hour clock starts there.",
     ),
     as_json: bool = JsonOption,
     lang: str = LangOption,
 ) -> None:
     """Move the incident to its next status (see the transition table)."""
     view = _service(ctx).transition(
-        incident, parse_status(status), actor=principal(ctx), reason=reason
+        incident,
+        parse_status(status),
+        actor=principal(ctx),
+        reason=reason,
+        aware_at=_when(aware_at),
     )
+    emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
+
+
+@app.command("aware")
+def aware(
+    ctx: typer.Context,
+    incident: str = IdArg,
+    at: str = typer.Argument(..., help="When the breach became known (ISO 8601)."),
+    as_json: bool = JsonOption,
+    lang: str = LangOption,
+) -> None:
+    """Record when the controller became aware of a breach: the 72-hour clock
+    (GDPR Art. 33(1)) runs from it, through nights, weekends and holidays."""
+    when = _when(at)
+    assert when is not None
+    view = _service(ctx).record_awareness(incident, when, actor=principal(ctx))
     emit(view.as_json(), as_json, lambda out: _summary(out, view, lang))
 
 
@@ -254,22 +288,27 @@ def register(
     ctx: typer.Context,
     fmt: str = typer.Option("json", "--format", help="json or csv."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file."),
+    prevented: bool = typer.Option(
+        False, "--prevented", help="The prevented attempts (kept apart: no breaches)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """The register of every incident (GDPR Art. 33(5)), dismissed ones included."""
+    """The register of every breach, notified or not (GDPR Art. 33(5)), dismissed ones
+    included; ``--prevented`` lists the prevented attempts instead."""
     service = _service(ctx)
     if fmt not in ("json", "csv"):
         raise InvalidInput(N_("Unknown format '%(format)s'; use json or csv."), format=fmt)
+    rows = service.register(prevented=prevented)
     if fmt == "csv":
-        text = service.register_csv()
+        text = service.register_csv(prevented=prevented)
     else:
         import json
 
-        text = json.dumps(service.register(), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     if out is not None:
         out.write_text(text, encoding="utf-8")
         emit(
-            {"written": str(out), "incidents": len(service.register())},
+            {"written": str(out), "incidents": len(rows)},
             as_json,
             lambda console: console.print(f"written: {out}"),
         )
@@ -316,7 +355,7 @@ def draft_notice(
 @app.command("check")
 def check(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Run every detector and the deadline warnings (suitable for cron)."""
-    result = run_checks(_service(ctx))
+    result = run_checks(_service(ctx), actor=principal(ctx))
     emit(result.as_json(), as_json, lambda out: out.print(result.as_json()))
 
 

@@ -14,7 +14,7 @@ the explanation in the language asked for (``lang=``).
 
 from privault.client._async import AsyncClient, AsyncExportStream
 from privault.client._errors import RemoteDecision
-from privault.client._models import Explanation, Record, Summary
+from privault.client._models import Explanation, Record, ScanResult, Summary
 from privault.client._sync import Client, ExportStream
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "ExportStream",
     "Record",
     "RemoteDecision",
+    "ScanResult",
     "Summary",
 ]

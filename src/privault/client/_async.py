@@ -11,7 +11,7 @@ import httpx
 
 from privault.client import _calls
 from privault.client._errors import raise_for_problem
-from privault.client._models import Explanation, Record, Summary
+from privault.client._models import Explanation, Record, ScanResult, Summary
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, read=300.0)
 
@@ -69,7 +69,12 @@ class AsyncClient:
 
     async def _send(self, call: _calls.Call) -> Any:
         response = await self._http.request(
-            call.method, call.path, params=dict(call.params), json=call.json
+            call.method,
+            call.path,
+            params=dict(call.params),
+            json=call.json,
+            data=None if call.data is None else dict(call.data),
+            files=None if call.files is None else dict(call.files),
         )
         raise_for_problem(response)
         return response.json() if response.status_code != 204 else None
@@ -142,6 +147,22 @@ class AsyncClient:
             _calls.explain(purpose, fields, action, recipient, customers, principal)
         )
         return Explanation(data["decision"], data["explanation"])
+
+    async def scan(
+        self,
+        content: str | bytes,
+        *,
+        name: str = "text.txt",
+        recipient: str | None = None,
+        external: str | None = None,
+        purpose: str | None = None,
+        match: bool = True,
+    ) -> ScanResult:
+        """Scan text (``str``) or a file's bytes before sending it to ``recipient`` (a
+        principal or registered recipient) or an ``external`` address, for ``purpose``;
+        the caller is the sender.  The verdict is audited on the server."""
+        call = _calls.scan(content, name, recipient, external, purpose, match)
+        return ScanResult(await self._send(call))
 
     async def consent(self, customer: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._send(_calls.consent(customer, "show"))

@@ -15,6 +15,9 @@ class Call:
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
+    # A multipart upload: form fields and one file (name, content).
+    data: Mapping[str, str] | None = None
+    files: Mapping[str, tuple[str, bytes]] | None = None
 
 
 def read(customer: str, purpose: str, fields: Sequence[str]) -> Call:
@@ -101,3 +104,21 @@ def drop_none(**values: Any) -> dict[str, Any]:
 
 def verify_audit() -> Call:
     return Call("GET", f"{PREFIX}/audit/verify")
+
+
+def scan(
+    content: str | bytes,
+    name: str,
+    recipient: str | None,
+    external: str | None,
+    purpose: str | None,
+    match: bool,
+) -> Call:
+    """Text goes as JSON; bytes (a file) as a multipart upload."""
+    fields = drop_none(recipient=recipient, external=external, purpose=purpose)
+    if isinstance(content, str):
+        return Call(
+            "POST", f"{PREFIX}/scan", json={"text": content, "name": name, "match": match, **fields}
+        )
+    form = {**fields, "match": "true" if match else "false"}
+    return Call("POST", f"{PREFIX}/scan", data=form, files={"file": (name, content)})

@@ -77,3 +77,32 @@ class Explanation:
             lines.append(f"  {item['headline']}")
             lines.extend(f"    - {reason}" for reason in item["reasons"])
         return "\n".join(str(line) for line in lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """A scan's verdict: ``decision`` is allow, redact (part may go: ``narrow``) or block;
+    ``data`` is the whole report (``privault scan --json``), with no scanned value in it."""
+
+    data: Mapping[str, Any]
+
+    @property
+    def decision(self) -> str:
+        return str(self.data["verdict"]["decision"])
+
+    @property
+    def customers(self) -> int:
+        """How many of our customers the text holds (identifying matches only)."""
+        return int(self.data["our_customers"]["customers"])
+
+    @property
+    def narrow(self) -> Mapping[str, Any] | None:
+        narrow: Mapping[str, Any] | None = self.data["verdict"]["narrow"]
+        return narrow
+
+    @property
+    def codes(self) -> frozenset[str]:
+        verdict = self.data["verdict"]
+        found = {r["code"] for r in verdict["reasons"]}
+        found |= {code for c in verdict["customers"] for code in c["deny"].values()}
+        return frozenset(found)

@@ -7,8 +7,11 @@ detection adds a line to that incident's timeline) and each detected event with 
 =====================  =============================================================
 detector               fires when (settings in brackets)
 =====================  =============================================================
-scanner block          ``privault scan`` gives ``block``; key = fingerprint of the
-                       customers and recipient, so the same file twice is one incident
+scanner block          ``privault scan`` gives ``block`` on personal data found: a
+                       *prevented attempt* (low, no 72-hour clock, a review deadline);
+                       key = fingerprint of the customers and recipient, so the same
+                       file twice is one incident.  A block on nothing found (a typo'd
+                       path, an unreadable file) is the operator's, not an incident
 volume                 a principal's customer records read or exported in the last
                        24 h exceed ``max(factor x mean, mean + sigmas x std, floor)``
                        of its own daily totals over the previous ``baseline_days``
@@ -19,7 +22,13 @@ audit verify           ``AuditLog.verify()`` reports a problem
 key / policy change    an audit entry of kind ``key`` or ``policy`` by a principal that
                        is neither in the compliance team (``policy.roles``), nor
                        ``cli:<such a principal>``, nor listed in
-                       ``incident_change_principals``
+                       ``incident_change_principals``, nor made by the operator
+                       (``cli:<os user>``, with or without ``--as``): administrative
+                       actions -- ``init``, ``demo``, ``fields verify`` -- are audited,
+                       not incidents
+velocity               more distinct customers read by one principal within
+                       ``incident_velocity_window_seconds`` than its role's baseline
+                       [300, 60]; counted inline (``incidents.velocity``)
 =====================  =============================================================
 
 Detectors read the audit trail's canonical bodies with a substring pre-filter (the
@@ -41,18 +50,24 @@ from typing import Any, Final
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from privault.audit.acting import actor_of
 from privault.audit.canonical import parse_time
 from privault.audit.models import ENTRIES
 from privault.errors import N_, StoreError
 from privault.incidents.models import CURSORS
 from privault.incidents.schemas import IncidentView
 from privault.incidents.service import IncidentService
+from privault.incidents.velocity import detect_velocity
 from privault.incidents.workflow import SOURCE_LABELS, Severity, Source
 from privault.policy import Policy
 from privault.policy.roles import compliance_principals
 from privault.scan import Recipient, ScanReport
 
 READ_BATCH: Final[int] = 2000
+OPERATOR_PREFIX: Final = "cli:"
+DEMO_SETUP: Final = "demo"
+"""Whom ``privault demo`` acts for while it plays the S1 story: entries the operator
+wrote on behalf of the demo set-up are administrative, and no detector counts them."""
 CHANGE_CURSOR: Final = "key_policy_change"
 # The descriptions below are stored with the incident as written (an English record,
 # like the register itself); their headings and labels are translated where shown.
@@ -96,9 +111,13 @@ class IncidentBlockHandler:
     reason codes; the customers' internal ids go to ``incident_subjects`` (for Art. 34
     notices); no matched value and no recipient address is kept."""
 
-    def __init__(self, service: IncidentService, *, actor: str = "privault") -> None:
+    def __init__(
+        self, service: IncidentService, *, actor: str = "privault", open_incident: bool = True
+    ) -> None:
         self.service = service
         self.actor = actor
+        # False: compliance scanned with ``--no-incident``; the block is only audited.
+        self.open_incident = open_incident
         self.raised: list[tuple[IncidentView, bool]] = []
 
     def on_block(
@@ -107,6 +126,23 @@ class IncidentBlockHandler:
         verdict = report.verdict
         codes = tuple(sorted({r.code for r in verdict.reasons})) if verdict else ()
         matches = report.matches
+        if not matches.customers and not any(report.counts.values()):
+            # Nothing personal was found: the block is about files that could not be
+            # read (a typo'd path, a broken archive).  The operator's mistake is no
+            # attempt to move data: audited, no incident.
+            self.service.record_not_raised(
+                self.actor, Source.SCAN_BLOCK, "nothing_found", files=len(report.files)
+            )
+            return
+        if not self.open_incident:
+            self.service.record_not_raised(
+                self.actor,
+                Source.SCAN_BLOCK,
+                "no_incident_flag",
+                files=len(report.files),
+                customers=matches.customers,
+            )
+            return
         if recipient is None:
             kind = "unknown"
         elif recipient.name is not None:
@@ -137,7 +173,8 @@ class IncidentBlockHandler:
                 "purpose": purpose or "-",
                 "reasons": ", ".join(codes) or "-",
             },
-            severity=Severity.HIGH if matches.customers else Severity.MEDIUM,
+            severity=Severity.LOW,
+            prevented=True,
             categories=categories,
             systems=("egress-scanner",),
             estimated_customers=matches.customers,
@@ -221,6 +258,8 @@ def volume_baselines(service: IncidentService, now: datetime) -> list[Baseline]:
     since = now - timedelta(days=days + 1)
     daily: dict[str, list[int]] = defaultdict(lambda: [0] * (days + 1))
     for body in _bodies(service.engine, '"kind":"decision"', since):
+        if is_demo_setup(body):
+            continue
         records = _records(body)
         if not records:
             continue
@@ -292,7 +331,7 @@ def detect_denied_bursts(service: IncidentService) -> list[tuple[IncidentView, b
     window = timedelta(minutes=settings.incident_denied_window_minutes)
     counts: dict[str, int] = defaultdict(int)
     for body in _bodies(service.engine, '"outcome":"denied"', now - window):
-        if body["kind"] == "decision":
+        if body["kind"] == "decision" and not is_demo_setup(body):
             counts[body["principal"]] += 1
     bucket = int(now.timestamp() // window.total_seconds())
     raised = []
@@ -356,6 +395,19 @@ def allowed_changers(service: IncidentService, policy: Policy | None = None) -> 
     )
 
 
+def is_operator(body: dict[str, Any]) -> bool:
+    """Whether the operator (``cli:<os user>``, who holds the key ring) made the entry,
+    itself or on behalf of a principal (``--as``): an administrative action."""
+    actor, _behalf = actor_of(body)
+    return actor.startswith(OPERATOR_PREFIX) or str(body["principal"]).startswith(OPERATOR_PREFIX)
+
+
+def is_demo_setup(body: dict[str, Any]) -> bool:
+    """Whether the operator wrote the entry while setting up the demo."""
+    actor, behalf = actor_of(body)
+    return behalf == DEMO_SETUP and actor.startswith(OPERATOR_PREFIX)
+
+
 def _effective_policy(service: IncidentService) -> Policy:
     return service.policy()
 
@@ -414,6 +466,8 @@ def detect_key_policy_changes(
         last = max(last, seq)
         if body["kind"] not in ("key", "policy") or body["principal"] in allowed:
             continue
+        if is_operator(body):
+            continue
         principal = body["principal"]
         result = service.raise_detected(
             source=Source.KEY_POLICY_CHANGE,
@@ -465,13 +519,26 @@ class CheckReport:
         }
 
 
-def run_checks(service: IncidentService, policy: Policy | None = None) -> CheckReport:
+def run_checks(
+    service: IncidentService, policy: Policy | None = None, *, actor: str = "privault"
+) -> CheckReport:
     """Every detector, then the deadline warnings: what ``privault incident check``
-    (run from cron) does."""
+    (run from cron) does; the run itself is audited as ``actor``'s."""
     raised: list[tuple[IncidentView, bool]] = []
     raised += detect_audit_failure(service)
     raised += detect_key_policy_changes(service, policy)
     raised += detect_volume(service)
     raised += detect_denied_bursts(service)
+    raised += detect_velocity(service, policy)
     warnings = service.check_deadlines()
-    return CheckReport(raised, warnings, service.overdue())
+    report = CheckReport(raised, warnings, service.overdue())
+    service.record_check(
+        actor,
+        {
+            "raised": len(raised),
+            "opened": sum(1 for _, opened in raised if opened),
+            "warnings": len(warnings),
+            "overdue": len(report.overdue),
+        },
+    )
+    return report

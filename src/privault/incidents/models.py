@@ -44,6 +44,9 @@ class Incident(Base):
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     aware_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # When it became a suspected breach (reported, or converted from a prevented
+    # attempt): the investigation timer runs from here.  NULL for a prevented attempt.
+    suspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     authority_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     customers_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     late_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

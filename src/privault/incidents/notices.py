@@ -241,6 +241,7 @@ def authority_notice(
     lang = parse_language(lang)
     gettext = translator(lang).gettext
     view = service.get(incident_id)
+    service.require_breach(view)  # a prevented attempt has no Art. 33 draft
     settings = service.settings
     earlier = [e for e in service.timeline(incident_id) if e.kind == "authority_draft"]
     number = len(earlier) + 1
@@ -337,6 +338,7 @@ class CustomerNotice:
 
 def customer_notice(service: IncidentService, view: IncidentView, lang: str) -> CustomerNotice:
     """The Art. 34 message in ``lang`` (standard sentences: native in every language)."""
+    service.require_breach(view)
     lang = parse_language(lang)
     gettext = translator(lang).gettext
     settings = service.settings
@@ -377,6 +379,7 @@ def send_customer_notices(
     """E-mail the Art. 34 notice to every affected customer the incident knows, each in
     their language, through the consent slice's SMTP path.  Counts only come back."""
     view = service.get(incident_id)
+    service.require_breach(view)
     if view.risk is not Risk.HIGH:
         raise InvalidInput(
             N_(

@@ -25,6 +25,7 @@ import smtplib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from privault.consent.flows import Mailer, smtp_mailer
 from privault.errors import N_, PrivaultError
 from privault.i18n import translator
 from privault.incidents.schemas import IncidentView
-from privault.incidents.workflow import SOURCE_LABELS
+from privault.incidents.workflow import SOURCE_LABELS, Nature
 from privault.settings import Settings
 
 SIGNATURE_HEADER: Final = "X-Privault-Signature"
@@ -62,6 +63,20 @@ BODY: Final = N_(
     "\n"
     "Details: privault incident show %(id)s\n"
 )
+PREVENTED_BODY: Final = N_(
+    "Prevented attempt %(id)s: the transfer was blocked, nothing left.\n"
+    "Cause: %(source)s\n"
+    "Severity: %(severity)s\n"
+    "Customers whose data it held: %(customers)s\n"
+    "Review by: %(review_due)s (was the file prepared without a need to know? did the same "
+    "content leave another way? If so, convert it into a suspected breach.)\n"
+    "\n"
+    "Details: privault incident show %(id)s\n"
+)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
 
 
 def sign(key: bytes, timestamp: int, body: bytes) -> str:
@@ -140,6 +155,7 @@ class Notifier:
         self.wall_clock = wall_clock
 
     def payload(self, event: str, incident: IncidentView, extra: Mapping[str, Any]) -> bytes:
+        breach = incident.nature is Nature.SUSPECTED_BREACH
         data = {
             "event": event,
             "incident": {
@@ -150,9 +166,13 @@ class Notifier:
                 "risk": incident.risk.value,
                 "estimated_customers": incident.estimated_customers,
                 "estimated_records": incident.estimated_records,
+                "nature": incident.nature.value,
                 "aware_at": incident.aware_at.isoformat(),
-                "deadline": incident.clock.deadline.isoformat(),
-                "seconds_left": incident.clock.seconds_left,
+                # a prevented attempt has no Art. 33 deadline, a review date instead
+                "deadline": incident.clock.deadline.isoformat() if breach else None,
+                "seconds_left": incident.clock.seconds_left if breach else None,
+                "review_due": _iso(incident.review_due),
+                "investigation_due": _iso(incident.investigation_due),
             },
             **{k: v for k, v in extra.items() if k not in ("event", "incident")},
         }
@@ -199,12 +219,16 @@ class Notifier:
             else str(incident.estimated_customers),
             "aware_at": incident.aware_at.strftime("%Y-%m-%d %H:%M UTC"),
             "deadline": incident.clock.deadline.strftime("%Y-%m-%d %H:%M UTC"),
+            "review_due": incident.review_due.strftime("%Y-%m-%d %H:%M UTC")
+            if incident.review_due is not None
+            else "?",
         }
         email = EmailMessage()
         email["From"] = self.settings.smtp_from or ""
         email["To"] = ", ".join(self.settings.incident_compliance_emails)
         email["Subject"] = gettext(SUBJECTS.get(event, SUBJECTS[OPENED])) % params
-        email.set_content(gettext(BODY) % params)
+        body = BODY if incident.nature is Nature.SUSPECTED_BREACH else PREVENTED_BODY
+        email.set_content(gettext(body) % params)
         email["Content-Language"] = lang
         return email
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from privault.incidents.workflow import Risk, Severity, Source, Status
+from privault.incidents.workflow import Nature, Risk, Severity, Source, Status
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -67,10 +67,17 @@ class IncidentView:
     closed_at: datetime | None
     updated_at: datetime
     clock: ClockState
+    # A prevented attempt: when its review is due (working days from the block).
+    # A suspected breach: when it became one and when its investigation is due.
+    nature: Nature = Nature.SUSPECTED_BREACH
+    suspected_at: datetime | None = None
+    review_due: datetime | None = None
+    investigation_due: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "nature": self.nature.value,
             "source": self.source.value,
             "status": self.status.value,
             "severity": self.severity.value,
@@ -95,6 +102,9 @@ class IncidentView:
             "dismissed_reason": self.dismissed_reason,
             "closed_at": _iso(self.closed_at),
             "updated_at": self.updated_at.isoformat(),
+            "suspected_at": _iso(self.suspected_at),
+            "review_due": _iso(self.review_due),
+            "investigation_due": _iso(self.investigation_due),
             "clock": self.clock.as_json(),
         }
 
@@ -144,6 +154,13 @@ class AssignIn(_Body):
 class TransitionIn(_Body):
     status: Status
     reason: str | None = Field(default=None, max_length=5000)
+    # Converting a prevented attempt into a suspected breach: when the officer became
+    # aware that data may have left (the Art. 33(1) clock starts there; now if absent).
+    aware_at: AwareDatetime | None = None
+
+
+class AwareIn(_Body):
+    aware_at: AwareDatetime
 
 
 class NoteIn(_Body):

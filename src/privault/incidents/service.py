@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from privault.audit import AuditEntry, AuditLog, Kind, Outcome
-from privault.calendar import incident_deadline
+from privault.calendar import incident_deadline, working_calendar
 from privault.catalog.fields import FieldCatalog
 from privault.clock import Clock
 from privault.crypto import Keyring
@@ -36,11 +36,13 @@ from privault.incidents.notify import OPENED, OVERDUE, WARNING, Delivery, Notifi
 from privault.incidents.schemas import ClockState, EventView, IncidentView
 from privault.incidents.workflow import (
     FINAL,
+    Nature,
     Risk,
     Severity,
     Source,
     Status,
     check_transition,
+    nature_of,
 )
 from privault.policy import Policy
 from privault.scan import Scanner, default_registry
@@ -71,6 +73,14 @@ N_WARNING = N_("Deadline warning sent.")
 N_OVERDUE = N_("The deadline to notify the authority has passed.")
 N_CUSTOMERS_NOTIFIED = N_("Customers notified.")
 N_AUTHORITY_DRAFT = N_("Authority notification drafted.")
+N_AWARE = N_("Awareness time recorded: the 72-hour clock runs from it.")
+N_CONVERTED = N_("Converted into a suspected breach.")
+N_REVIEW_OVERDUE = N_("The review of this prevented attempt is overdue.")
+N_INVESTIGATION_OVERDUE = N_("The investigation time of this suspected breach has passed.")
+N_NO_BREACH = N_(
+    "Incident %(id)s is a prevented attempt, not a breach: nothing is notified for it. "
+    "If data may have left another way, convert it into a suspected breach first."
+)
 
 
 @cache
@@ -166,11 +176,23 @@ class IncidentService:
     def deadline_of(self, aware_at: datetime) -> datetime:
         return incident_deadline(aware_at, self.settings.incident_deadline_hours)
 
+    def review_due_of(self, reported_at: datetime) -> datetime:
+        """A prevented attempt's review deadline: working days, counted in the
+        jurisdiction's calendar (unlike the 72 hours, these roll)."""
+        calendar = working_calendar(self.settings.incident_jurisdiction)
+        return calendar.working_days_deadline(
+            reported_at, self.settings.incident_review_working_days
+        )
+
+    def investigation_due_of(self, suspected_at: datetime) -> datetime:
+        return suspected_at + timedelta(hours=self.settings.incident_investigation_hours)
+
     def _clock(self, row: Any) -> ClockState:
         deadline = self.deadline_of(row.aware_at)
         left = int((deadline - self._now()).total_seconds())
         running = (
-            Status(row.status) not in FINAL
+            nature_of(Status(row.status)) is Nature.SUSPECTED_BREACH
+            and Status(row.status) not in FINAL
             and row.authority_notified_at is None
             and Risk(row.risk) is not Risk.NONE
         )
@@ -214,6 +236,18 @@ class IncidentService:
             closed_at=row.closed_at,
             updated_at=row.updated_at,
             clock=self._clock(row),
+            nature=nature_of(Status(row.status)),
+            suspected_at=row.suspected_at,
+            review_due=(
+                self.review_due_of(row.reported_at)
+                if nature_of(Status(row.status)) is Nature.PREVENTED_ATTEMPT
+                else None
+            ),
+            investigation_due=(
+                self.investigation_due_of(row.suspected_at)
+                if row.suspected_at is not None
+                else None
+            ),
         )
 
     def _row(self, connection: Connection, incident_id: str) -> Any:
@@ -340,6 +374,7 @@ class IncidentService:
                     owner=None,
                     aware_at=aware_at,
                     reported_at=now,
+                    suspected_at=now,
                     updated_at=now,
                 )
             )
@@ -380,10 +415,14 @@ class IncidentService:
         occurrence: str | None = None,
         data: Mapping[str, Any] | None = None,
         notify: bool = True,
+        prevented: bool = False,
     ) -> tuple[IncidentView, bool] | None:
         """Open an incident for an automatic cause, or add to the open one for the same
         ``dedup_key``.  An ``occurrence`` seen before (in any incident) adds nothing and
-        returns None.  Returns the incident and whether it was opened now."""
+        returns None.  Returns the incident and whether it was opened now.
+
+        ``prevented``: the cause was stopped (a blocked transfer), so the incident opens
+        as a prevented attempt -- no 72-hour clock, a review deadline instead."""
         for _attempt in range(3):
             try:
                 result = self._raise_once(
@@ -399,6 +438,7 @@ class IncidentService:
                     tuple(customer_ids),
                     occurrence,
                     dict(data or {}),
+                    prevented,
                 )
             except IntegrityError:
                 continue  # another worker opened it meanwhile: add to theirs
@@ -424,6 +464,7 @@ class IncidentService:
         customer_ids: tuple[str, ...],
         occurrence: str | None,
         data: dict[str, Any],
+        prevented: bool = False,
     ) -> tuple[str, bool] | None:
         now = self._now()
         with self.engine.begin() as connection:
@@ -447,7 +488,7 @@ class IncidentService:
                         source=source.value,
                         dedup_key=dedup_key,
                         open_key=dedup_key,
-                        status=Status.REPORTED.value,
+                        status=(Status.PREVENTED if prevented else Status.REPORTED).value,
                         severity=severity.value,
                         risk=Risk.UNASSESSED.value,
                         title=title,
@@ -464,6 +505,7 @@ class IncidentService:
                         owner=None,
                         aware_at=now,
                         reported_at=now,
+                        suspected_at=None if prevented else now,
                         updated_at=now,
                     )
                 )
@@ -643,8 +685,14 @@ class IncidentService:
         *,
         actor: str,
         reason: str | None = None,
+        aware_at: datetime | None = None,
     ) -> IncidentView:
         """Move along the transition table, with the guards the law adds:
+
+        - ``prevented -> reported`` converts a prevented attempt into a suspected
+          breach: the investigation timer starts now and the Art. 33(1) clock at
+          ``aware_at`` (when the officer became aware; now if not given);
+        - ``reviewed`` (a prevented attempt needs nothing more) needs a reason;
 
         - ``dismissed`` needs a reason;
         - ``notified`` (the authority was told) needs a risk assessed as ``risk`` or
@@ -657,14 +705,37 @@ class IncidentService:
         target = Status(target)
         text = self._scrub(reason) or None
         now = self._now()
+        if aware_at is not None:
+            aware_at = self._awareness(aware_at, now)
         with self.engine.begin() as connection:
             row = self._row(connection, incident_id)
             current = Status(row.status)
             check_transition(current, target)
+            if aware_at is not None and not (
+                current is Status.PREVENTED and target is Status.REPORTED
+            ):
+                raise InvalidInput(
+                    N_(
+                        "An awareness time goes with converting a prevented attempt; "
+                        "record it for a breach with 'incident aware'."
+                    )
+                )
             risk = Risk(row.risk)
             values: dict[str, Any] = {"status": target.value}
             data: dict[str, Any] = {"from": current.value, "to": target.value}
-            if target is Status.DISMISSED:
+            kind, message = "status", N_STATUS
+            if current is Status.PREVENTED and target is Status.REPORTED:
+                values["suspected_at"] = now
+                values["aware_at"] = aware_at if aware_at is not None else now
+                values["severity"] = _max_severity(Severity(row.severity), Severity.MEDIUM)
+                data["aware_at"] = values["aware_at"].isoformat()
+                kind, message = "converted", N_CONVERTED
+            elif target is Status.REVIEWED:
+                if text is None:
+                    raise InvalidInput(
+                        N_("Closing the review of a prevented attempt needs its finding.")
+                    )
+            elif target is Status.DISMISSED:
                 if text is None:
                     raise InvalidInput(N_("Dismissing an incident needs a reason."))
                 values["dismissed_reason"] = text
@@ -721,9 +792,92 @@ class IncidentService:
             )
             if result.rowcount != 1:
                 raise Conflict(N_("The incident was changed concurrently; try again."))
-            self._event(connection, incident_id, "status", text or N_STATUS, actor, data)
-            self._audit(connection, "incident.transition", actor, incident_id, status=target.value)
+            self._event(connection, incident_id, kind, text or message, actor, data)
+            self._audit(
+                connection,
+                "incident.convert" if kind == "converted" else "incident.transition",
+                actor,
+                incident_id,
+                status=target.value,
+            )
         return self.get(incident_id)
+
+    def _awareness(self, aware_at: datetime, now: datetime) -> datetime:
+        if aware_at.tzinfo is None:
+            raise InvalidInput(N_("Give the time with a time zone (UTC is fine)."))
+        if aware_at > now + FUTURE_SLACK:
+            raise InvalidInput(N_("The time of awareness cannot be in the future."))
+        if aware_at < EARLIEST_NOTICED:
+            raise InvalidInput(N_("The time it was noticed is too far in the past."))
+        return min(aware_at, now)
+
+    def record_awareness(self, incident_id: str, aware_at: datetime, *, actor: str) -> IncidentView:
+        """The officer records when the controller became aware of the breach (GDPR
+        Art. 33(1)): the 72-hour clock runs from it, through nights, weekends and
+        holidays.  Only for a suspected breach still open; audited."""
+        actor = _name(actor, "actor")
+        now = self._now()
+        aware_at = self._awareness(aware_at, now)
+        with self.engine.begin() as connection:
+            row = self._row(connection, incident_id)
+            status = Status(row.status)
+            if nature_of(status) is Nature.PREVENTED_ATTEMPT:
+                raise InvalidInput(N_NO_BREACH, id=incident_id)
+            if status in FINAL or row.authority_notified_at is not None:
+                raise InvalidInput(
+                    N_("The incident is %(status)s; it cannot be changed."), status=row.status
+                )
+            self._touch(connection, incident_id, aware_at=aware_at)
+            self._event(
+                connection,
+                incident_id,
+                "aware",
+                N_AWARE,
+                actor,
+                {"aware_at": aware_at.isoformat(), "previous": row.aware_at.isoformat()},
+            )
+            self._audit(connection, "incident.aware", actor, incident_id)
+        return self.get(incident_id)
+
+    def record_not_raised(self, actor: str, source: Source, reason: str, **counts: int) -> None:
+        """Audit a cause that opens no incident (an operator's unreadable path; a
+        compliance scan with ``--no-incident``): the record says who and why."""
+        actor = _name(actor, "actor")
+        with self.engine.begin() as connection:
+            self.audit.append(
+                connection,
+                AuditEntry(
+                    at=self._now(),
+                    kind=Kind.INCIDENT,
+                    action="incident.not_raised",
+                    principal=actor,
+                    outcome=Outcome.SUCCEEDED,
+                    counts=counts,
+                    details={"source": source.value, "reason": reason},
+                ),
+            )
+
+    def record_check(self, actor: str, counts: Mapping[str, int]) -> None:
+        """Audit a run of the detectors (``incident check``): who ran it and what it
+        found, in numbers -- also when it found nothing."""
+        actor = _name(actor, "actor")
+        with self.engine.begin() as connection:
+            self.audit.append(
+                connection,
+                AuditEntry(
+                    at=self._now(),
+                    kind=Kind.INCIDENT,
+                    action="incident.check",
+                    principal=actor,
+                    outcome=Outcome.SUCCEEDED,
+                    counts=dict(counts),
+                ),
+            )
+
+    def require_breach(self, view: IncidentView) -> None:
+        """``InvalidInput`` for a prevented attempt: no Art. 33 or 34 notice for it."""
+        if view.nature is Nature.PREVENTED_ATTEMPT:
+            raise InvalidInput(N_NO_BREACH, id=view.id)
 
     def note(self, incident_id: str, text: str, *, actor: str) -> EventView:
         """Add a line to the timeline (notes are scrubbed, never edited)."""
@@ -825,12 +979,41 @@ class IncidentService:
             )
             self.notify(event, view, {"hours": hours})
             sent.append((view, event, hours))
+        self._check_timers()
         return sent
+
+    def _check_timers(self) -> None:
+        """A timeline line, once, when a prevented attempt's review or a suspected
+        breach's investigation runs past its time (the list shows both)."""
+        now = self._now()
+        for view in self.find():
+            if view.status in FINAL:
+                continue
+            if view.review_due is not None and now > view.review_due:
+                kind, message, due = "review_overdue", N_REVIEW_OVERDUE, view.review_due
+            elif (
+                view.investigation_due is not None
+                and view.status is Status.REPORTED
+                and now > view.investigation_due
+            ):
+                kind, message, due = (
+                    "investigation_overdue",
+                    N_INVESTIGATION_OVERDUE,
+                    view.investigation_due,
+                )
+            else:
+                continue
+            occurrence = f"{view.id}:{kind}"
+            if not self.seen(occurrence):
+                self.record(
+                    view.id, kind, message, data={"due": due.isoformat()}, occurrence=occurrence
+                )
 
     # -- the register (Art. 33(5)) -----------------------------------------------------
 
     REGISTER_COLUMNS: Final = (
         "id",
+        "nature",
         "source",
         "status",
         "severity",
@@ -849,6 +1032,9 @@ class IncidentService:
         "owner",
         "aware_at",
         "reported_at",
+        "suspected_at",
+        "investigation_due",
+        "review_due",
         "deadline",
         "authority_notified_at",
         "late_reason",
@@ -857,10 +1043,15 @@ class IncidentService:
         "closed_at",
     )
 
-    def register(self) -> list[dict[str, Any]]:
-        """Every incident, notified or not, dismissed included, oldest first."""
+    def register(self, *, prevented: bool = False) -> list[dict[str, Any]]:
+        """Art. 33(5): every breach, notified or not, dismissed included, oldest first.
+        With ``prevented``, the prevented attempts instead -- kept apart, as they are
+        no breaches."""
+        wanted = Nature.PREVENTED_ATTEMPT if prevented else Nature.SUSPECTED_BREACH
         rows = []
         for view in self.find():
+            if view.nature is not wanted:
+                continue
             data = view.as_json()
             data["deadline"] = view.clock.deadline.isoformat()
             data["categories"] = " ".join(view.categories)
@@ -868,16 +1059,23 @@ class IncidentService:
             rows.append({k: data.get(k) for k in self.REGISTER_COLUMNS})
         return rows
 
-    def register_csv(self) -> str:
+    def register_csv(self, *, prevented: bool = False) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(self.REGISTER_COLUMNS), lineterminator="\n")
         writer.writeheader()
-        for row in self.register():
+        for row in self.register(prevented=prevented):
             writer.writerow({k: _csv_cell(v) for k, v in row.items()})
         return buffer.getvalue()
 
     def title(self, view: IncidentView, lang: str) -> str:
         return translator(lang).gettext(view.title)
+
+
+_SEVERITY_ORDER: Final = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+
+def _max_severity(a: Severity, b: Severity) -> str:
+    return max(a, b, key=_SEVERITY_ORDER.index).value
 
 
 def _max(a: int | None, b: int | None) -> int | None:

@@ -1,15 +1,25 @@
 """The incident state machine as a table, and the words of the workflow.
 
-    reported ──► triaged ──► contained ──► notified ──► closed
-        │           │  └────────────────────►┘             ▲
-        │           │              └───────────────────────┘  (risk "none" only)
+Two kinds of incident (DESIGN.md §7: "a blocked transfer is a prevented attempt, not a
+breach; a breach is something that left"):
+
+    prevented ──► reviewed                       a prevented attempt (nothing left):
+        │                                         low severity, no 72-hour clock, no
+        │ (the officer converts it)               Art. 33 draft, reviewed in N working days
+        ▼
+    reported ──► triaged ──► contained ──► notified ──► closed     a suspected breach:
+        │           │  └────────────────────►┘             ▲      the investigation timer
+        │           │              └───────────────────────┘      and the Art. 33(1) clock
+        │           │                           (risk "none" only)  run from awareness
         └───────────┴──────────────┴──► dismissed (with a reason)
 
 ``notified`` means the supervisory authority was told (GDPR Art. 33); an incident
 whose risk was assessed as ``none`` may close without it, documented in the register
-(Art. 33(5)).  ``closed`` and ``dismissed`` are final.  Guards that depend on the
-incident's facts (a reason, the risk) live in ``service.IncidentService.transition``;
-this table decides which moves exist at all.
+(Art. 33(5)).  ``closed``, ``dismissed`` and ``reviewed`` are final.  ``prevented ->
+reported`` is the conversion into a suspected breach: the clock starts then (or at the
+awareness time the officer records).  Guards that depend on the incident's facts (a
+reason, the risk) live in ``service.IncidentService.transition``; this table decides
+which moves exist at all.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from privault.errors import N_, InvalidTransition
 
 
 class Status(StrEnum):
+    PREVENTED = "prevented"
+    REVIEWED = "reviewed"
     REPORTED = "reported"
     TRIAGED = "triaged"
     CONTAINED = "contained"
@@ -54,9 +66,19 @@ class Source(StrEnum):
     DENIED_BURST = "denied_burst"
     AUDIT_VERIFY = "audit_verify"
     KEY_POLICY_CHANGE = "key_policy_change"
+    VELOCITY = "velocity"
+
+
+class Nature(StrEnum):
+    """What an incident is: an attempt that was stopped, or a (suspected) breach."""
+
+    PREVENTED_ATTEMPT = "prevented_attempt"
+    SUSPECTED_BREACH = "suspected_breach"
 
 
 TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
+    Status.PREVENTED: frozenset({Status.REVIEWED, Status.REPORTED}),
+    Status.REVIEWED: frozenset(),
     Status.REPORTED: frozenset({Status.TRIAGED, Status.DISMISSED}),
     Status.TRIAGED: frozenset({Status.CONTAINED, Status.NOTIFIED, Status.DISMISSED}),
     Status.CONTAINED: frozenset({Status.NOTIFIED, Status.CLOSED, Status.DISMISSED}),
@@ -64,10 +86,16 @@ TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
     Status.CLOSED: frozenset(),
     Status.DISMISSED: frozenset(),
 }
-OPEN: Final[frozenset[Status]] = frozenset({Status.REPORTED, Status.TRIAGED, Status.CONTAINED})
-FINAL: Final[frozenset[Status]] = frozenset({Status.CLOSED, Status.DISMISSED})
+OPEN: Final[frozenset[Status]] = frozenset(
+    {Status.PREVENTED, Status.REPORTED, Status.TRIAGED, Status.CONTAINED}
+)
+FINAL: Final[frozenset[Status]] = frozenset({Status.CLOSED, Status.DISMISSED, Status.REVIEWED})
+PREVENTED_STATES: Final[frozenset[Status]] = frozenset({Status.PREVENTED, Status.REVIEWED})
+"""The states of a prevented attempt; every other state is a (suspected) breach's."""
 
 STATUS_LABELS: Final[dict[Status, str]] = {
+    Status.PREVENTED: N_("prevented attempt, to review"),
+    Status.REVIEWED: N_("prevented attempt, reviewed"),
     Status.REPORTED: N_("reported"),
     Status.TRIAGED: N_("triaged"),
     Status.CONTAINED: N_("contained"),
@@ -88,7 +116,17 @@ SOURCE_LABELS: Final[dict[Source, str]] = {
     Source.DENIED_BURST: N_("burst of denied requests"),
     Source.AUDIT_VERIFY: N_("audit trail verification failed"),
     Source.KEY_POLICY_CHANGE: N_("key or policy change by a principal not allowed to make it"),
+    Source.VELOCITY: N_("one principal read unusually many distinct customers in a short time"),
 }
+NATURE_LABELS: Final[dict[Nature, str]] = {
+    Nature.PREVENTED_ATTEMPT: N_("prevented attempt"),
+    Nature.SUSPECTED_BREACH: N_("suspected breach"),
+}
+
+
+def nature_of(status: Status) -> Nature:
+    """A prevented attempt until the officer converts it into a suspected breach."""
+    return Nature.PREVENTED_ATTEMPT if status in PREVENTED_STATES else Nature.SUSPECTED_BREACH
 
 
 def check_transition(current: Status, target: Status) -> None:

@@ -255,6 +255,16 @@ class PolicyEngine:
                 step3.append(
                     reason("recipient_not_authorised", recipient=str(recipient), purpose=purpose)
                 )
+        for party in sorted(parties):
+            organisation = policy.recipients.get(party)
+            if organisation is not None and organisation.transfer_needs_tool:
+                step3.append(
+                    reason(
+                        "transfer_mechanism_missing",
+                        recipient=party,
+                        country=str(organisation.country),
+                    )
+                )
         role_names = {r.name for r in active}
         deny = tuple(
             rule
@@ -278,7 +288,14 @@ class PolicyEngine:
             acting,
             recipient_roles,
             recipient,
-            tuple(sorted(parties)),
+            tuple(
+                sorted(
+                    p
+                    for p in parties
+                    if p not in policy.recipients
+                    or policy.recipients[p].relationship == "third_party"
+                )
+            ),
             deny,
             limit,
         )
@@ -353,7 +370,9 @@ class PolicyEngine:
                     purpose=requested,
                     field=name,
                 )
-            # Step 6: anything leaving the company needs consent to that sharing (R4).
+            # Step 6: anything leaving the company to a third party needs consent to that
+            # sharing (R4); a processor under an Art. 28 contract or a recipient the law
+            # requires is no third party (their relationship is in the policy).
             share_with = context.external_parties
         # Step 7: objection (Art. 21) and restriction (Art. 18) exclude the customer.
         exempt = purpose.basis in _OBJECTION_EXEMPT

@@ -25,7 +25,9 @@ from privault.policy.model import (
     PrincipalSpec,
     PurposeSpec,
     RecipientSpec,
+    Relationship,
     RoleSpec,
+    TransferMechanism,
     ViewSetting,
 )
 from privault.policy.request import Action
@@ -69,6 +71,10 @@ class _Recipient(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     roles: list[str] = Field(min_length=1)
     description: str = ""
+    relationship: Relationship = "third_party"
+    domains: list[str] = []
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    transfer_mechanism: TransferMechanism | None = None
 
 
 class _Deny(_Strict):
@@ -245,7 +251,15 @@ def _build(found: _Collected, taxonomy: Taxonomy, digest: str, sources: tuple[st
         if rc.name in recipients:
             raise _fail(where, entry, "the recipient is defined twice")
         known_roles(where, entry, rc.roles)
-        recipients[rc.name] = RecipientSpec(rc.name, tuple(rc.roles), rc.description)
+        recipients[rc.name] = RecipientSpec(
+            rc.name,
+            tuple(rc.roles),
+            rc.description,
+            rc.relationship,
+            tuple(d.lower().lstrip("@") for d in rc.domains),
+            rc.country,
+            rc.transfer_mechanism,
+        )
     principals: dict[str, PrincipalSpec] = {}
     for where, entry, pr in found.principals:
         if pr.name in principals or pr.name in recipients:

@@ -72,13 +72,82 @@ class PrincipalSpec:
     description: str = ""
 
 
+# How an external recipient stands to the customers' data (GDPR Art. 4(9)-(10), 28):
+# a processor acting for us under an Art. 28 contract and a recipient the law requires
+# us to disclose to are no third parties, so sharing with them needs no consent; a
+# third party does (R4).
+Relationship = Literal["third_party", "processor", "legal_obligation"]
+RELATIONSHIPS: Final[tuple[Relationship, ...]] = ("third_party", "processor", "legal_obligation")
+# Chapter V tools for a transfer outside the EEA.
+TransferMechanism = Literal["adequacy", "scc", "bcr", "derogation"]
+TRANSFER_MECHANISMS: Final[tuple[TransferMechanism, ...]] = ("adequacy", "scc", "bcr", "derogation")
+# The EEA, where personal data moves freely (ISO 3166-1 alpha-2).
+EEA: Final[frozenset[str]] = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    ]
+)
+# Countries with an EU adequacy decision (Art. 45) as of 2026; the policy may say more.
+ADEQUATE: Final[frozenset[str]] = frozenset(
+    ["AD", "AR", "CA", "FO", "GG", "IL", "IM", "JP", "JE", "NZ", "KR", "CH", "GB", "UY"]
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RecipientSpec:
-    """An external party (partner company).  Its roles bound what it may receive."""
+    """An external party (partner company).  Its roles bound what it may receive.
+
+    ``domains``: mail domains that are this recipient; ``country``: where it receives the
+    data; ``transfer_mechanism``: the Chapter V tool for a country outside the EEA with
+    no adequacy decision (without one the transfer is refused).
+    """
 
     name: str
     roles: tuple[str, ...]
     description: str = ""
+    relationship: Relationship = "third_party"
+    domains: tuple[str, ...] = ()
+    country: str | None = None
+    transfer_mechanism: TransferMechanism | None = None
+
+    @property
+    def transfer_needs_tool(self) -> bool:
+        """A third country without adequacy and without a recorded tool (Art. 44-46)."""
+        return (
+            self.country is not None
+            and self.country not in EEA
+            and self.country not in ADEQUATE
+            and self.transfer_mechanism is None
+        )
 
 
 @dataclass(frozen=True, slots=True)

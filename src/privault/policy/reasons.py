@@ -35,6 +35,7 @@ ReasonCode = Literal[
     "objected",
     "restricted",
     "approval_required",
+    "transfer_mechanism_missing",
 ]
 
 RULE_OF: Final[Mapping[str, Rule]] = {
@@ -56,6 +57,7 @@ RULE_OF: Final[Mapping[str, Rule]] = {
     "objected": "R6",
     "restricted": "R6",
     "approval_required": "R2",
+    "transfer_mechanism_missing": "R6",
 }
 
 MESSAGES: Final[Mapping[str, str]] = {
@@ -145,6 +147,12 @@ MESSAGES: Final[Mapping[str, str]] = {
         "Rule R2: this request touches %(count)s customers, more than the %(limit)s your "
         "role may handle without approval. Ask the data owner for approval, or narrow the "
         "request."
+    ),
+    "transfer_mechanism_missing": N_(
+        "Rule R6: '%(recipient)s' receives data in %(country)s, outside the EEA and without "
+        "an adequacy decision, and the policy records no transfer tool (standard contractual "
+        "clauses, binding corporate rules) for it (GDPR Chapter V). Ask the privacy team to "
+        "put one in place before any customer data goes there."
     ),
 }
 

@@ -1,6 +1,6 @@
 """What the relay needs from egress: a message's parts in, a per-recipient answer out.
 
-The relay does not decide; it asks an ``EgressDecider``.  Today's adapter
+The relay does not decide; it asks an ``RelayDecider``.  Today's adapter
 (``privault.relay.scanner_adapter``) answers with the scanner; the gate-based egress
 service will answer through the policy, the principals and the consent ledger.  Any
 object with this ``decide`` plugs in: the relay only reads the fields below.
@@ -79,7 +79,7 @@ class RelayVerdict:
         return tuple(r for r in self.recipients if not r.allowed)
 
 
-class EgressDecider(Protocol):
+class RelayDecider(Protocol):
     """May this message go to each of these recipients, sent by this asker?
 
     ``asker`` is a principal name (the AUTH user, or the principal a trusted MTA's

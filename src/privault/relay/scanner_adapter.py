@@ -1,11 +1,13 @@
-"""``EgressDecider`` over today's scanner: the one module to swap for the egress service.
+"""The relay's ``RelayDecider`` over the scanner and the egress policy: the one module
+that knows how ``privault.scan`` decides.
 
-It scans the message once (recognisers and exact match against our customers) and
-puts the result to ``privault.scan.decide`` per envelope recipient.  Today's scanner
-knows no principals, so ``asker`` is not used yet: every sender is an asker with no
-role, which is what the relay must assume for unauthenticated senders anyway.  When
-the gate-based egress service (``vault.egress``) lands, the relay is given that
-instead and this module goes.
+It scans the message once (recognisers and exact match against our customers) and puts
+the customers found to the egress policy per envelope recipient -- ``vault.egress``, the
+gate's decision with the consent ledger, in the relay; ``privault.scan.Unruled`` (no
+principal, no consent: every recipient external) when none is given.  An asker with no
+role (``None``) is ``anonymous``: unknown to the policy, so mail without customer data
+passes and customer data goes nowhere the policy does not allow.  The relay records its
+own audit entry per message, so the policy's ``record`` is not called here.
 
 The exact-match index is built once, when the scanner is built, and refreshed
 incrementally (only rows newer than the last seen) at most every ``refresh_every``
@@ -25,13 +27,13 @@ from privault.errors import N_, InvalidInput
 from privault.i18n import format_number, translator
 from privault.relay.decider import MessageParts, RecipientVerdict, RelayVerdict
 from privault.scan import (
-    DefaultDirectory,
+    EgressPolicy,
     FileReport,
     Limits,
     Recipient,
-    RecipientDirectory,
     Scanner,
     ScanReport,
+    Unruled,
     decide,
 )
 from privault.scan.formats import Job, scan_member
@@ -49,20 +51,23 @@ MEDIA_SUFFIXES: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
+ANONYMOUS: Final = "anonymous"
+
+
 class ScannerDecider:
-    """Decides with the scanner and the stand-in directory of ``privault.scan``."""
+    """Decides with the scanner and an egress policy (``vault.egress`` in the relay)."""
 
     def __init__(
         self,
         scanner: Scanner,
         *,
-        directory: RecipientDirectory | None = None,
+        policy: EgressPolicy | None = None,
         limits: Limits | None = None,
         refresh_every: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._scanner = scanner
-        self._directory = directory or DefaultDirectory()
+        self._policy: EgressPolicy = policy if policy is not None else Unruled()
         self._limits = limits or Limits()
         self._refresh_every = refresh_every
         self._monotonic = monotonic
@@ -84,12 +89,12 @@ class ScannerDecider:
         recipients: Sequence[str],
         lang: str,
     ) -> RelayVerdict:
-        del asker  # today's scanner has no principals; the egress service will use it
         with self._lock:
             if self._monotonic() - self._refreshed >= self._refresh_every:
                 self.refresh()
             report = self._scan(message)
-            answers = tuple(self._one(report, address, lang) for address in recipients)
+            who = asker or ANONYMOUS
+            answers = tuple(self._one(report, who, address, lang) for address in recipients)
         # Whatever was not scanned completely (encrypted, binary, damaged, past the bomb
         # limits) is uninspectable: 554, never passed.
         unreadable = tuple(f.path for f in report.files if f.failed)
@@ -117,14 +122,15 @@ class ScannerDecider:
             files=job.reports, matches=job.tally.result(matcher.index if matcher else None)
         )
 
-    def _one(self, report: ScanReport, address: str, lang: str) -> RecipientVerdict:
+    def _one(self, report: ScanReport, asker: str, address: str, lang: str) -> RecipientVerdict:
         recipient = Recipient(address=address)
-        external = self._directory.classify(recipient) in ("external", "partner")
+        ruling = self._policy.rule(report.matches, asker, recipient, None)
+        external = ruling.external
         if self._only_their_own(report, address):
             count = report.matches.customers
             text = translator(lang).gettext(OWN_DATA) % {"count": format_number(count, lang)}
             return RecipientVerdict(address, True, external, ("own_data",), text)
-        verdict = decide(report, recipient, None, self._directory)
+        verdict = decide(report, ruling)
         return RecipientVerdict(
             address,
             verdict.decision != "block",  # "redact": personal data not of our customers

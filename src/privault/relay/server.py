@@ -26,7 +26,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from privault.audit import AuditEntry, Kind, Outcome, acting
-from privault.relay.decider import EgressDecider, RelayVerdict
+from privault.relay.decider import RelayDecider, RelayVerdict
 from privault.relay.message import digest, parse, received_header
 from privault.relay.replies import (
     ACCEPTED,
@@ -94,7 +94,7 @@ class RelayHandler:
     def __init__(
         self,
         config: RelayConfig,
-        decider: EgressDecider,
+        decider: RelayDecider,
         upstream: Upstream,
         record: Callable[[AuditEntry], object],
         now: Callable[[], datetime],

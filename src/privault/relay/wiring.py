@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from privault.errors import Unauthenticated
-from privault.relay.decider import EgressDecider, MessageParts, RelayVerdict
+from privault.relay.decider import MessageParts, RelayDecider, RelayVerdict
 from privault.relay.scanner_adapter import ScannerDecider
 from privault.relay.server import RelayConfig, RelayController, RelayHandler
 from privault.relay.upstream import Upstream
@@ -25,19 +25,19 @@ class NotReady(Exception):
 
 
 class Warming:
-    """An ``EgressDecider`` built in a background thread; ``decide`` waits for it."""
+    """An ``RelayDecider`` built in a background thread; ``decide`` waits for it."""
 
-    def __init__(self, build: Callable[[], EgressDecider], wait: float) -> None:
+    def __init__(self, build: Callable[[], RelayDecider], wait: float) -> None:
         self._wait = wait
         self._ready = threading.Event()
-        self._decider: EgressDecider | None = None
+        self._decider: RelayDecider | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._build, args=(build,), name="privault-relay-index", daemon=True
         )
         self._thread.start()
 
-    def _build(self, build: Callable[[], EgressDecider]) -> None:
+    def _build(self, build: Callable[[], RelayDecider]) -> None:
         try:
             self._decider = build()
         except BaseException as exc:  # reported on every decide: fail closed
@@ -96,7 +96,9 @@ class Relay:
 
 
 def build_relay(vault: Vault, config: RelayConfig, upstream: Upstream) -> Relay:
-    decider = Warming(lambda: ScannerDecider(vault.scanner()), wait=config.scan_timeout)
+    decider = Warming(
+        lambda: ScannerDecider(vault.scanner(), policy=vault.egress), wait=config.scan_timeout
+    )
     principals = VaultPrincipals(vault)
 
     handler = RelayHandler(

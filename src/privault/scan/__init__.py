@@ -1,7 +1,8 @@
 """Egress scanner: finds personal data in what leaves, and which of it is our customers'.
 
     scanner = Scanner(default_registry(), matcher=ExactMatcher(CustomerIndex(source), keyring))
-    report = scan_paths([Path("export.csv")], scanner, recipient=Recipient(address="x@gmail.com"))
+    report = scan_paths([Path("export.csv")], scanner, recipient=Recipient(address="x@gmail.com"),
+                        policy=vault.egress, asker="jana.dvorakova", purpose="...")
     report.verdict.decision   # "block"
     report.matches.customers  # how many of our customers are in it
 
@@ -40,31 +41,43 @@ from privault.scan.recognizers import (
 )
 from privault.scan.service import scan_paths, scan_stream
 from privault.scan.verdict import (
+    Action,
     BlockHandler,
-    DefaultDirectory,
+    CustomerRuling,
+    EgressPolicy,
+    EgressVerdict,
+    FieldRuling,
+    Narrow,
     Recipient,
     RecipientDirectory,
     RecipientKind,
+    Ruling,
+    Unruled,
     decide,
 )
 from privault.store.tables import IndexRow
 
 __all__ = [
     "DEFAULT_FIELD_KINDS",
+    "Action",
     "Blinder",
     "BlockHandler",
     "CustomerIndex",
     "CustomerMatches",
+    "CustomerRuling",
     "Decision",
-    "DefaultDirectory",
     "DigestTable",
+    "EgressPolicy",
+    "EgressVerdict",
     "ExactMatcher",
+    "FieldRuling",
     "FileReport",
     "Finding",
     "IndexRow",
     "IndexSource",
     "Limits",
     "MatchTally",
+    "Narrow",
     "Pattern",
     "Problem",
     "Reason",
@@ -73,8 +86,10 @@ __all__ = [
     "RecipientKind",
     "Recognizer",
     "Registry",
+    "Ruling",
     "ScanReport",
     "Scanner",
+    "Unruled",
     "Verdict",
     "country_recognizers",
     "decide",

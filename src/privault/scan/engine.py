@@ -200,6 +200,8 @@ class Scanner:
                         start, end, score, recognizer, recognizer.entity, recognizer.explanation
                     )
                     self._context(cand, text, header)
+                    if not cand.context and _negative(recognizer, text, start):
+                        continue
                     if recognizer.kind is not None and self.matcher is not None:
                         self._match(cand, recognizer.kind, canonical)
                     out.append(cand)
@@ -345,6 +347,18 @@ class Scanner:
             where,
             bool(cand.hits),
         )
+
+
+NEGATIVE_CHARS: Final[int] = 24  # how far back a negative context word is looked for
+
+
+def _negative(recognizer: Recognizer, text: str, start: int) -> bool:
+    """A negative context word ends right before the match ("Verze 10.2.3.4")."""
+    regex = recognizer.negative_regex
+    if regex is None:
+        return False
+    before = text[max(0, start - NEGATIVE_CHARS) : start]
+    return regex.search(before.rpartition("\n")[2]) is not None
 
 
 def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -232,23 +232,51 @@ class ExactMatcher:
         return result
 
 
+# Index fields that identify a customer on their own (DESIGN.md §7: a surname alone is
+# no match).  Names count only beside one of these, for the same customer.
+NAME_FIELDS: Final[frozenset[str]] = frozenset({"first_name", "last_name", "full_name"})
+
+
 class MatchTally:
-    """Distinct customers seen during one scan, per field (numbers, not ids)."""
+    """Distinct customers seen during one scan, per field (numbers, not ids).
+
+    A customer is present when the text holds an identifying value of theirs (e-mail,
+    phone, national id, account or customer number); a name adds the name fields of a
+    customer identified so, and otherwise is only a weak hint (``weak``).
+    """
 
     def __init__(self) -> None:
         self.by_field: dict[str, set[int]] = {}
+        self.names: list[frozenset[int]] = []
 
     def add(self, hits: Iterable[tuple[str, int]]) -> None:
+        hits = tuple(hits)
+        if hits and all(f in NAME_FIELDS for f, _ in hits):
+            self.names.append(frozenset(n for _, n in hits))
         for field, number in hits:
             self.by_field.setdefault(field, set()).add(number)
 
     def result(self, index: CustomerIndex | None) -> CustomerMatches:
         if index is None or not self.by_field:
             return CustomerMatches()
-        everyone = set().union(*self.by_field.values())
-        by_field = {field: len(numbers) for field, numbers in self.by_field.items()}
+        strong: set[int] = set()
+        for name, numbers in self.by_field.items():
+            if name not in NAME_FIELDS:
+                strong |= numbers
+        weak = sum(1 for numbers in self.names if numbers.isdisjoint(strong))
+        by_field = {
+            name: len(numbers & strong)
+            for name, numbers in self.by_field.items()
+            if numbers & strong
+        }
+        fields: dict[str, set[str]] = {}
+        for name, numbers in self.by_field.items():
+            for number in numbers & strong:
+                fields.setdefault(index.customer_id(number), set()).add(name)
         return CustomerMatches(
-            customers=len(everyone),
+            customers=len(strong),
             by_field=by_field,
-            customer_ids=frozenset(index.customer_id(n) for n in everyone),
+            customer_ids=frozenset(fields),
+            customer_fields={c: frozenset(f) for c, f in fields.items()},
+            weak=weak,
         )

@@ -9,6 +9,7 @@ test snapshots free of customer data (DESIGN.md §6).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -127,9 +128,18 @@ class CustomerMatches:
     customers: int = 0
     by_field: dict[str, int] = field(default_factory=dict)
     customer_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    # Per customer counted, the index fields of theirs the text holds (internal ids).
+    customer_fields: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # Name occurrences that matched our customers' names but no identifying value of
+    # theirs: "possible personal data (weak)", never counted as customers.
+    weak: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customers": self.customers, "by_field": dict(sorted(self.by_field.items()))}
+        return {
+            "customers": self.customers,
+            "by_field": dict(sorted(self.by_field.items())),
+            "by_strength": {"identifying": self.customers, "name_only": self.weak},
+        }
 
 
 @dataclass(frozen=True, slots=True)

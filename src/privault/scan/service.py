@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Final
 
@@ -18,9 +19,9 @@ from privault.scan.formats import Job, Limits, scan_member
 from privault.scan.model import FileReport, Problem, ScanReport
 from privault.scan.verdict import (
     BlockHandler,
-    DefaultDirectory,
+    EgressPolicy,
     Recipient,
-    RecipientDirectory,
+    Unruled,
     decide,
 )
 
@@ -43,7 +44,8 @@ def scan_paths(
     *,
     recipient: Recipient | None = None,
     purpose: str | None = None,
-    directory: RecipientDirectory | None = None,
+    policy: EgressPolicy | None = None,
+    asker: str = "anonymous",
     redact_to: Path | None = None,
     limits: Limits | None = None,
     block_handlers: Iterable[BlockHandler] = (),
@@ -61,7 +63,7 @@ def scan_paths(
     for path, relative in files:
         target = None if redact_to is None else (redact_to if single else redact_to / relative)
         _scan_one(job, path, target)
-    return finish(job, recipient, purpose, directory, block_handlers)
+    return finish(job, recipient, purpose, policy, asker, block_handlers)
 
 
 def scan_stream(
@@ -71,7 +73,8 @@ def scan_stream(
     *,
     recipient: Recipient | None = None,
     purpose: str | None = None,
-    directory: RecipientDirectory | None = None,
+    policy: EgressPolicy | None = None,
+    asker: str = "anonymous",
     out: IO[bytes] | None = None,
     limits: Limits | None = None,
     block_handlers: Iterable[BlockHandler] = (),
@@ -81,7 +84,7 @@ def scan_stream(
     if not stream.seekable():
         stream = io.BytesIO(stream.read(job.limits.max_member_bytes))
     scan_member(job, stream, name, out, 0)
-    return finish(job, recipient, purpose, directory, block_handlers)
+    return finish(job, recipient, purpose, policy, asker, block_handlers)
 
 
 def _scan_one(job: Job, path: Path, target: Path | None) -> None:
@@ -117,12 +120,20 @@ def finish(
     job: Job,
     recipient: Recipient | None,
     purpose: str | None,
-    directory: RecipientDirectory | None,
+    policy: EgressPolicy | None,
+    asker: str,
     block_handlers: Iterable[BlockHandler],
 ) -> ScanReport:
+    """Decide, record, then (for a block) tell the handlers -- in that order: no verdict
+    is reported or acted on before its audit entry is written (fail closed)."""
     index = job.scanner.matcher.index if job.scanner.matcher is not None else None
     report = ScanReport(files=job.reports, matches=job.tally.result(index))
-    report.verdict = decide(report, recipient, purpose, directory or DefaultDirectory())
+    policy = policy if policy is not None else Unruled()
+    ruling = policy.rule(report.matches, asker, recipient, purpose)
+    verdict = decide(report, ruling)
+    report.verdict = verdict
+    seq = policy.record(report, ruling)
+    report.verdict = replace(verdict, audit_seq=seq)
     if report.verdict.decision == "block":
         for handler in block_handlers:
             handler.on_block(report, recipient, purpose)

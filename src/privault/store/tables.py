@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Final, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -133,3 +134,19 @@ class VaultMeta(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class VelocitySeen(Base):
+    """The distinct customers each principal read, per slice of the velocity window:
+    one row per (principal, slice, customer), written in the audit batch's transaction
+    (``incidents.velocity``), so every worker counts into the same place.  Rows hold the
+    pseudonymous ids the audit entries already hold, and are pruned after a day."""
+
+    __tablename__ = "velocity_seen"
+
+    principal: Mapped[str] = mapped_column(String(128), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    customer: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+VELOCITY: Final = table_of(VelocitySeen)

@@ -25,6 +25,7 @@ from privault.incidents.notify import OPENED
 from privault.incidents.schemas import (
     AssessIn,
     AssignIn,
+    AwareIn,
     IncidentView,
     NoteIn,
     ReportIn,
@@ -105,9 +106,12 @@ async def register(
     who: AdminDep,
     service: Incidents,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    prevented: bool = False,
 ) -> Response:
+    """Every breach, notified or not (Art. 33(5)); with ``prevented=true`` the
+    prevented attempts instead, which are kept apart."""
     if format == "csv":
-        text = await offload(api.request_timeout, service.register_csv)
+        text = await offload(api.request_timeout, lambda: service.register_csv(prevented=prevented))
         return PlainTextResponse(
             text,
             media_type="text/csv; charset=utf-8",
@@ -115,12 +119,14 @@ async def register(
         )
     from fastapi.responses import JSONResponse
 
-    return JSONResponse(await offload(api.request_timeout, service.register))
+    return JSONResponse(
+        await offload(api.request_timeout, lambda: service.register(prevented=prevented))
+    )
 
 
 @router.post("/check", summary="Run the detectors and deadline warnings")
 async def check(api: Services, who: AdminDep, service: Incidents) -> dict[str, Any]:
-    result = await offload(api.request_timeout, run_checks, service)
+    result = await offload(api.request_timeout, run_checks, service, actor=who.principal)
     return result.as_json()
 
 
@@ -185,6 +191,22 @@ async def transition(
         body.status,
         actor=who.principal,
         reason=body.reason,
+        aware_at=body.aware_at,
+    )
+    return view.as_json()
+
+
+@router.post("/{incident_id}/aware", summary="Record when the breach became known")
+async def aware(
+    incident_id: str, body: AwareIn, api: Services, who: AdminDep, service: Incidents
+) -> dict[str, Any]:
+    """The Art. 33(1) clock runs 72 hours from this instant, never rolled."""
+    view = await offload(
+        api.request_timeout,
+        service.record_awareness,
+        incident_id,
+        body.aware_at,
+        actor=who.principal,
     )
     return view.as_json()
 

@@ -61,6 +61,9 @@ class Recognizer:
     validated_score: ClassVar[float | None] = None
     # Without a context word (or a match with our customers) the match is not reported.
     needs_context: ClassVar[bool] = False
+    # Words that, right before a match and without a context word, say it is something
+    # else ("Verze 10.2.3.4" is a version, not an IP address): the match is dropped.
+    negative_context: ClassVar[Mapping[str, Sequence[str]]] = {}
     # Value kind for the exact match against our customers (``catalog.kinds``).
     kind: ClassVar[KindName | None] = None
     explanation: ClassVar[str]
@@ -80,6 +83,19 @@ class Recognizer:
             return None
         alternatives = "|".join(re.escape(w) for w in words)
         return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+    @cached_property
+    def negative_regex(self) -> re.Pattern[str] | None:
+        """Matches when the text just before a match ends in a negative context word."""
+        words = sorted(
+            {w.casefold() for ws in self.negative_context.values() for w in ws},
+            key=len,
+            reverse=True,
+        )
+        if not words:
+            return None
+        alternatives = "|".join(re.escape(w) for w in words)
+        return re.compile(rf"(?<!\w)(?:{alternatives})[\s:.#-]{{0,3}}$", re.IGNORECASE)
 
     def validate(self, text: str) -> str | None:
         """The canonical value if ``text`` really is this entity, else ``None``."""

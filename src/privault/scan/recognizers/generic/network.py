@@ -29,6 +29,12 @@ class IpRecognizer(Recognizer):
         cs=("ip", "adresa", "adresy", "server"),
         ur=("آئی پی", "ایڈریس", "سرور"),
     )
+    # Dotted numbers are versions as often as addresses in release notes.
+    negative_context = context_words(
+        en=("version", "ver", "v", "release", "build", "firmware", "update"),
+        cs=("verze", "verzi", "verzí", "vydání", "sestavení", "aktualizace"),
+        ur=("ورژن", "ریلیز"),
+    )
     explanation = N_("IP address")
 
     def validate(self, text: str) -> str | None:
