@@ -106,13 +106,16 @@ async def scan(api: Services, who: CallerDep, request: Request, lang: Lang) -> d
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=len(FORM_FIELDS))
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput(N_("Upload the file to scan as the form part 'file'."))
-        data = await upload.read()
-        name = upload.filename or "upload"
-        values = {k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str) and v}
-        fields = _validated(ScanFieldsIn, values)
+        try:  # the upload's temporary file is closed whatever happens
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput(N_("Upload the file to scan as the form part 'file'."))
+            data = await upload.read()
+            name = upload.filename or "upload"
+            values = {k: v for k in FORM_FIELDS if isinstance(v := form.get(k), str) and v}
+            fields = _validated(ScanFieldsIn, values)
+        finally:
+            await form.close()
     elif media == "application/json" or media.endswith("+json"):
         raw = await request.body()
         try:
