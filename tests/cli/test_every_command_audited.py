@@ -49,6 +49,7 @@ READS: frozenset[Path_] = frozenset(
         ("policy", "explain"),
         ("policy", "test"),
         ("principals", "list"),
+        ("relay",),  # serves; each message's decision is audited by the relay (actor relay)
         ("serve",),
     }
 )

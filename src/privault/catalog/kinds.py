@@ -17,6 +17,7 @@ from typing import Final, Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -85,7 +86,12 @@ def canonical_email(raw: str) -> str:
         if domain.rpartition(".")[2] not in _SPECIAL_USE_TLDS and not _RESERVED_LABEL.search(
             domain
         ):
-            return f"{fast['local']}@{domain}"
+            local = fast["local"]
+            # RFC 2142 role names (www, postmaster...) are case-insensitive; the library
+            # lower-cases them, and the fast path must agree with it.
+            if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
+                local = local.lower()
+            return f"{local}@{domain}"
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:

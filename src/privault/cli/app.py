@@ -72,6 +72,9 @@ def _register() -> None:
     from privault.cli import serve
 
     serve.register(app)
+    from privault.cli import relay
+
+    relay.register(app)
     from privault.cli import incident
 
     app.add_typer(incident.app, name="incident", help="Incidents (R7): report, follow, notify.")
