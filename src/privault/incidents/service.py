@@ -842,24 +842,22 @@ class IncidentService:
     def record_not_raised(self, actor: str, source: Source, reason: str, **counts: int) -> None:
         """Audit a cause that opens no incident (an operator's unreadable path; a
         compliance scan with ``--no-incident``): the record says who and why."""
-        actor = _name(actor, "actor")
-        with self.engine.begin() as connection:
-            self.audit.append(
-                connection,
-                AuditEntry(
-                    at=self._now(),
-                    kind=Kind.INCIDENT,
-                    action="incident.not_raised",
-                    principal=actor,
-                    outcome=Outcome.SUCCEEDED,
-                    counts=counts,
-                    details={"source": source.value, "reason": reason},
-                ),
-            )
+        self._record_run(
+            actor, "incident.not_raised", counts, {"source": source.value, "reason": reason}
+        )
 
     def record_check(self, actor: str, counts: Mapping[str, int]) -> None:
         """Audit a run of the detectors (``incident check``): who ran it and what it
         found, in numbers -- also when it found nothing."""
+        self._record_run(actor, "incident.check", counts, {})
+
+    def _record_run(
+        self,
+        actor: str,
+        action: str,
+        counts: Mapping[str, int],
+        details: Mapping[str, str],
+    ) -> None:
         actor = _name(actor, "actor")
         with self.engine.begin() as connection:
             self.audit.append(
@@ -867,10 +865,11 @@ class IncidentService:
                 AuditEntry(
                     at=self._now(),
                     kind=Kind.INCIDENT,
-                    action="incident.check",
+                    action=action,
                     principal=actor,
                     outcome=Outcome.SUCCEEDED,
                     counts=dict(counts),
+                    details=dict(details),
                 ),
             )
 
