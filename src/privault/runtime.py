@@ -146,7 +146,7 @@ class Vault:
 
     @cached_property
     def links(self) -> LinkSigner:
-        """Signed preference-centre links (and the pages' CSRF tokens)."""
+        """Signed preference-centre links (the pages' CSRF is ``console.csrf``)."""
         return LinkSigner(
             self.keyring,
             self.clock,
