@@ -35,15 +35,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_sink() -> Iterator[tuple[Sink, int]]:
+def serving(handler: object) -> Iterator[int]:
+    """An aiosmtpd server on 127.0.0.1 with ``handler``; yields its port."""
     port = free_port()
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield sink, port
+        yield port
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[Sink, int]]:
+    sink = Sink()
+    with serving(sink) as port:
+        yield sink, port
 
 
 @dataclass

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from privault.audit import AuditEntry
 from privault.relay import (
@@ -23,7 +22,7 @@ from privault.relay import (
     RelayVerdict,
     Upstream,
 )
-from tests.incidents.receivers import free_port
+from tests.incidents.receivers import free_port, serving
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -46,14 +45,9 @@ class RawSink:
 
 @contextmanager
 def raw_sink() -> Iterator[tuple[RawSink, int]]:
-    port = free_port()
     sink = RawSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(sink) as port:
         yield sink, port
-    finally:
-        controller.stop()
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -286,14 +286,9 @@ class EgressDecider:
             for name in fields
         )
         request_reasons = tuple(scan_reason(r) for r in decision.reasons) if decision else ()
-        return Ruling(
-            asker=base.asker,
-            recipient=base.recipient,
-            kind=base.kind,
+        return replace(
+            base,
             purpose=purpose,
-            policy=base.policy,
-            basis=base.basis,
-            country=base.country,
             fields=rulings,
             customers=tuple(customers),
             reasons=request_reasons,
@@ -326,17 +321,7 @@ class EgressDecider:
             if c in public
         )
         rulings = tuple(FieldRuling(f, False, None, 0, len(customers)) for f in fields)
-        return Ruling(
-            asker=base.asker,
-            recipient=base.recipient,
-            kind=base.kind,
-            purpose=base.purpose,
-            policy=base.policy,
-            basis=base.basis,
-            country=base.country,
-            fields=rulings,
-            customers=customers,
-        )
+        return replace(base, fields=rulings, customers=customers)
 
     # -- the record --------------------------------------------------------------------
 
